@@ -1,0 +1,6 @@
+ALTER TABLE units DROP CONSTRAINT units_leader_id_fkey;
+DROP TABLE pairings;
+DROP TABLE login_throttles;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE units;

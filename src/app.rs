@@ -1,0 +1,217 @@
+//! Building the service: state, routes and middleware. `main` and the tests use the same
+//! [`build`], so what the tests exercise is what runs.
+
+use std::sync::Arc;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{middleware, web, App};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::token::TokenKeys;
+use crate::config::Config;
+use crate::db::{self, Db};
+use crate::http::extract::BodyLimit;
+use crate::http::fallback::{self, RouteTable};
+use crate::ops::metrics::Metrics;
+use crate::{auth, ops, pairings, units, users};
+
+/// Everything a request handler needs; cheap to clone (one per worker).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub tokens: TokenKeys,
+    pub config: Arc<Config>,
+    pub metrics: Metrics,
+}
+
+/// Every route. Registered through utoipa's actix integration so that each one reaches the
+/// OpenAPI document.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(ops::routes::healthz)
+        .service(ops::routes::readyz)
+        .service(ops::routes::metrics)
+        .service(
+            scope::scope("/api/v1")
+                .service(auth::routes::login)
+                .service(auth::routes::refresh)
+                .service(auth::routes::logout)
+                .service(auth::routes::me)
+                .service(auth::routes::change_password)
+                .service(users::routes::create_user)
+                .service(users::routes::list_users)
+                .service(users::routes::get_user)
+                .service(users::routes::update_user)
+                .service(users::routes::deactivate_user)
+                .service(units::routes::create_unit)
+                .service(units::routes::list_units)
+                // Before `/units/{id}`, which would otherwise claim `locate` as an id.
+                .service(units::routes::locate_unit)
+                .service(units::routes::get_unit)
+                .service(units::routes::unit_subtree)
+                .service(units::routes::update_unit)
+                .service(units::routes::delete_unit)
+                .service(pairings::routes::create_pairing)
+                .service(pairings::routes::list_pairings)
+                .service(pairings::routes::get_pairing)
+                .service(pairings::routes::delete_pairing),
+        );
+}
+
+/// The application, ready for `HttpServer::new` or `actix_web::test::init_service`.
+pub fn build(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let body_limit = BodyLimit(state.config.max_body_bytes);
+    let metrics = state.metrics.clone();
+    let (app, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(crate::openapi::ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    let doc = crate::openapi::finish(doc);
+    let route_table = RouteTable::from_openapi(&doc);
+    app.app_data(web::Data::new(state))
+        .app_data(web::Data::new(body_limit))
+        .app_data(web::Data::new(metrics))
+        .app_data(web::Data::new(route_table))
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc))
+        .default_service(web::to(fallback::not_found))
+        .wrap(middleware::Compress::default())
+        .wrap(middleware::from_fn(crate::http::middleware::observe))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("DATABASE_URL: cannot connect to {backend}: {message}")]
+    Connect {
+        backend: &'static str,
+        message: String,
+    },
+    #[error("DATABASE_URL: migrations failed: {0}")]
+    Migrate(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Connects (one direct connection first, so a bad URL or password fails at once with the
+/// driver's message), migrates, creates the first admin if there is no user yet, and builds
+/// the state.
+pub fn prepare(config: Config) -> Result<AppState, StartupError> {
+    let backend = config.database.backend_name();
+    let mut conn = config
+        .database
+        .connect()
+        // libpq's messages span lines; start-up failures are reported as one line.
+        .map_err(|message| StartupError::Connect {
+            backend,
+            message: message.split_whitespace().collect::<Vec<_>>().join(" "),
+        })?;
+    let applied = db::run_migrations(&mut conn).map_err(StartupError::Migrate)?;
+    if applied > 0 {
+        tracing::info!(applied, backend, "migrations applied");
+    }
+    bootstrap_admin(&mut conn, &config)?;
+    drop(conn);
+
+    let secret = match &config.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => auth::token::random_secret(),
+    };
+    let metrics = Metrics::new();
+    let db = Db::new(
+        &config.database,
+        config.database_pool_size,
+        config.database_timeout,
+        metrics.clone(),
+    )
+    .map_err(StartupError::Other)?;
+    let tokens = TokenKeys::new(
+        secret.as_bytes(),
+        config.access_token_ttl,
+        config.refresh_token_ttl,
+    );
+    Ok(AppState {
+        db,
+        tokens,
+        config: Arc::new(config),
+        metrics,
+    })
+}
+
+/// The unit that holds the bootstrap admin when the database is empty.
+pub const ROOT_UNIT_CODE: &str = "ROOT";
+
+fn bootstrap_admin(conn: &mut db::DbConnection, config: &Config) -> Result<(), StartupError> {
+    let other =
+        |e: crate::error::AppError| StartupError::Other(format!("creating the first admin: {e}"));
+    if users::model::count(conn).map_err(other)? > 0 {
+        return Ok(());
+    }
+    let (Some(username), Some(password)) = (&config.admin_username, &config.admin_password) else {
+        tracing::warn!(
+            "no user exists and ADMIN_USERNAME/ADMIN_PASSWORD are not set: nobody can log in. \
+             Set them, or run `campaign-tracker user create --role admin ...`"
+        );
+        return Ok(());
+    };
+    let hash = auth::password::hash(password).map_err(other)?;
+    db::write_tx(conn, |conn| {
+        let unit = match units::model::find_by_code(conn, ROOT_UNIT_CODE)? {
+            Some(unit) => unit,
+            None => {
+                let root = units::model::NewUnit {
+                    code: ROOT_UNIT_CODE.into(),
+                    name: "平台管理".into(),
+                    kind: units::model::UnitKind::District,
+                    parent_id: None,
+                    boundary: None,
+                    leader_id: None,
+                };
+                units::model::create(conn, &root, None)?
+            }
+        };
+        let input = users::model::NewUser {
+            username: username.clone(),
+            display_name: "管理员".into(),
+            password: String::new(),
+            role: auth::Role::Admin,
+            unit_id: unit.id,
+        };
+        users::model::create(conn, &input, hash)
+    })
+    .map_err(other)?;
+    tracing::info!(username = %username, "created the first admin from ADMIN_USERNAME");
+    Ok(())
+}
+
+/// Runs the HTTP server until SIGTERM or SIGINT, then drains in-flight requests.
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let bind = state.config.bind;
+    if state.config.jwt_secret.is_none() {
+        tracing::warn!(
+            "JWT_SECRET is not set: using a random secret. Tokens will not survive a restart \
+             and will not work across replicas. Set JWT_SECRET (32+ bytes) in production."
+        );
+    }
+    let server = actix_web::HttpServer::new(move || build(state.clone()))
+        .bind(bind)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("BIND: cannot listen on {bind}: {e}")))?
+        .shutdown_timeout(30);
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening; API docs at http://{addr}/swagger-ui/");
+    }
+    // actix handles SIGTERM/SIGINT itself: stops accepting, finishes in-flight requests.
+    server.run().await
+}

@@ -1,0 +1,276 @@
+//! Configuration from the environment (and an optional `.env` file). Every setting is
+//! listed in `.env.example`. A bad value stops start-up with one line naming the setting.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::db::Target;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {setting}: {message}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub database: Target,
+    pub database_pool_size: u32,
+    pub database_timeout: Duration,
+    pub bind: SocketAddr,
+    /// `None` when unset: a random secret is generated at start.
+    pub jwt_secret: Option<String>,
+    pub admin_username: Option<String>,
+    pub admin_password: Option<String>,
+    pub log_level: String,
+    pub log_format: LogFormat,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub max_body_bytes: usize,
+    pub max_upload_bytes: usize,
+    pub login_max_failures: i32,
+    pub login_lockout: Duration,
+}
+
+// Hand-written so that the secrets never reach a log line.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &self.database.backend_name())
+            .field("bind", &self.bind)
+            .field("log_level", &self.log_level)
+            .finish_non_exhaustive()
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/campaign-tracker.db";
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads `.env` (if present) and then the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError {
+                    setting: ".env",
+                    message: e.to_string(),
+                })
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any key lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let database = Target::parse(&database_url).map_err(|message| ConfigError {
+            setting: "DATABASE_URL",
+            message,
+        })?;
+        let default_pool = match database {
+            Target::Sqlite(_) => 4,
+            Target::Postgres(_) => 10,
+        };
+        let jwt_secret = get("JWT_SECRET");
+        if let Some(secret) = &jwt_secret {
+            if secret.len() < MIN_JWT_SECRET_BYTES {
+                return Err(ConfigError {
+                    setting: "JWT_SECRET",
+                    message: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"),
+                });
+            }
+        }
+        let admin_username = get("ADMIN_USERNAME");
+        let admin_password = get("ADMIN_PASSWORD");
+        if admin_username.is_some() != admin_password.is_some() {
+            let setting = if admin_username.is_some() {
+                "ADMIN_PASSWORD"
+            } else {
+                "ADMIN_USERNAME"
+            };
+            return Err(ConfigError {
+                setting,
+                message: "ADMIN_USERNAME and ADMIN_PASSWORD must be set together".into(),
+            });
+        }
+        if let Some(password) = &admin_password {
+            crate::auth::password::check_strength(password).map_err(|message| ConfigError {
+                setting: "ADMIN_PASSWORD",
+                message,
+            })?;
+        }
+        if let Some(username) = &admin_username {
+            crate::users::model::check_username(username).map_err(|message| ConfigError {
+                setting: "ADMIN_USERNAME",
+                message,
+            })?;
+        }
+        let log_format = match get("LOG_FORMAT")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => {
+                return Err(ConfigError {
+                    setting: "LOG_FORMAT",
+                    message: "must be `text` or `json`".into(),
+                })
+            }
+        };
+        let log_level = get("LOG_LEVEL").unwrap_or_else(|| "info".into());
+        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
+            return Err(ConfigError {
+                setting: "LOG_LEVEL",
+                message: "must be a level (error, warn, info, debug, trace) or a filter like `info,campaign_tracker=debug`".into(),
+            });
+        }
+
+        Ok(Config {
+            database_url,
+            database,
+            database_pool_size: number(&get, "DATABASE_POOL_SIZE", default_pool, 1..=200)?,
+            database_timeout: Duration::from_secs(number(
+                &get,
+                "DATABASE_TIMEOUT_SECONDS",
+                5,
+                1..=300,
+            )?),
+            bind: parse(
+                &get,
+                "BIND",
+                "127.0.0.1:8080",
+                "must be host:port, e.g. 127.0.0.1:8080",
+            )?,
+            jwt_secret,
+            admin_username,
+            admin_password,
+            log_level,
+            log_format,
+            access_token_ttl: Duration::from_secs(number(
+                &get,
+                "ACCESS_TOKEN_TTL_SECONDS",
+                900,
+                30..=86_400,
+            )?),
+            refresh_token_ttl: Duration::from_secs(number(
+                &get,
+                "REFRESH_TOKEN_TTL_SECONDS",
+                30 * 86_400,
+                300..=365 * 86_400,
+            )?),
+            max_body_bytes: number(&get, "MAX_BODY_BYTES", 1 << 20, 1024..=64 << 20)?,
+            max_upload_bytes: number(&get, "MAX_UPLOAD_BYTES", 10 << 20, 1024..=1 << 30)?,
+            login_max_failures: number(&get, "LOGIN_MAX_FAILURES", 5, 1..=1000)?,
+            login_lockout: Duration::from_secs(number(
+                &get,
+                "LOGIN_LOCKOUT_SECONDS",
+                300,
+                1..=86_400,
+            )?),
+        })
+    }
+}
+
+fn parse<T: FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    setting: &'static str,
+    default: &str,
+    hint: &str,
+) -> Result<T, ConfigError> {
+    let raw = get(setting).unwrap_or_else(|| default.to_string());
+    raw.trim().parse().map_err(|_| ConfigError {
+        setting,
+        message: format!("`{raw}` is invalid: {hint}"),
+    })
+}
+
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    setting: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = get(setting) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<T>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(ConfigError {
+            setting,
+            message: format!(
+                "`{raw}` is invalid: must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_embedded_sqlite() {
+        let c = config(&[]).unwrap();
+        assert_eq!(
+            c.database,
+            Target::Sqlite("data/campaign-tracker.db".into())
+        );
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.access_token_ttl, Duration::from_secs(900));
+        assert!(c.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn bad_settings_name_the_setting() {
+        for (pairs, setting) in [
+            (vec![("BIND", "nowhere")], "BIND"),
+            (vec![("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (vec![("JWT_SECRET", "short")], "JWT_SECRET"),
+            (vec![("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+            (
+                vec![("ACCESS_TOKEN_TTL_SECONDS", "-1")],
+                "ACCESS_TOKEN_TTL_SECONDS",
+            ),
+            (vec![("ADMIN_USERNAME", "root")], "ADMIN_PASSWORD"),
+            (
+                vec![("ADMIN_USERNAME", "root"), ("ADMIN_PASSWORD", "short")],
+                "ADMIN_PASSWORD",
+            ),
+            (vec![("MAX_BODY_BYTES", "lots")], "MAX_BODY_BYTES"),
+        ] {
+            let err = config(&pairs)
+                .err()
+                .unwrap_or_else(|| panic!("{setting} accepted"));
+            assert_eq!(err.setting, setting);
+            assert!(err.to_string().contains(setting));
+        }
+    }
+}

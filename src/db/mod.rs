@@ -1,0 +1,315 @@
+//! Storage: one diesel connection type over PostgreSQL and SQLite, its pool, migrations,
+//! and the two helpers every domain module uses — [`Db::read`]/[`Db::write`] run diesel
+//! off the async executor, and [`write_tx`] opens a transaction that SQLite begins
+//! IMMEDIATE (a deferred one that reads and then writes fails under load).
+
+pub mod schema;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+use crate::ops::metrics::Metrics;
+
+/// SQLite is listed last: the derive tries variants in order when it establishes from a
+/// URL, and SQLite would accept any string as a file name.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The backend type of [`DbConnection`], for boxed queries and expressions.
+pub type Backend = <DbConnection as Connection>::Backend;
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long SQLite waits for the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Where the data lives, parsed once from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl Target {
+    /// `sqlite://relative/file.db`, `sqlite:///absolute/file.db` or `sqlite:file.db` select
+    /// SQLite; `postgres://` or `postgresql://` select PostgreSQL. A connect timeout is
+    /// added to PostgreSQL URLs that lack one, so a wrong host fails fast instead of hanging.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if rest.is_empty() {
+                return Err(
+                    "the SQLite URL names no file (expected sqlite://path/to/file.db)".into(),
+                );
+            }
+            if rest == ":memory:" {
+                return Err("an in-memory SQLite database would be empty for every pooled connection; name a file".into());
+            }
+            return Ok(Target::Sqlite(rest.to_string()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let url = if url.contains("connect_timeout=") {
+                url.to_string()
+            } else if url.contains('?') {
+                format!("{url}&connect_timeout=5")
+            } else {
+                format!("{url}?connect_timeout=5")
+            };
+            return Ok(Target::Postgres(url));
+        }
+        Err("expected a URL starting with sqlite:// or postgres://".into())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Target::Postgres(_) => "postgres",
+            Target::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Opens one connection, set up as every pooled connection is. The error is the
+    /// driver's own message (libpq's for PostgreSQL), which is what an operator needs.
+    pub fn connect(&self) -> Result<DbConnection, String> {
+        match self {
+            Target::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Pg)
+                .map_err(|e| e.to_string().trim().to_string()),
+            Target::Sqlite(path) => {
+                if let Some(parent) = Path::new(path).parent() {
+                    if !parent.as_os_str().is_empty() {
+                        std::fs::create_dir_all(parent).map_err(|e| {
+                            format!("cannot create folder {}: {e}", parent.display())
+                        })?;
+                    }
+                }
+                let mut conn = SqliteConnection::establish(path).map_err(|e| e.to_string())?;
+                // busy_timeout first: the pragmas after it may themselves wait for a lock.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;"
+                ))
+                .map_err(|e| e.to_string())?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// r2d2 manager that knows our [`Target`] (the derived `establish` would try PostgreSQL on
+/// a SQLite URL and report a confusing error).
+#[derive(Debug)]
+pub struct ConnectionManager {
+    target: Target,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        self.target
+            .connect()
+            .map_err(|e| diesel::r2d2::Error::ConnectionError(ConnectionError::BadConnection(e)))
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// Applies the pending migrations of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
+    let applied = match conn {
+        DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(applied.len())
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock up
+/// front, so the busy timeout applies instead of a "database is locked" failure at the
+/// first write), a plain `BEGIN` on PostgreSQL.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Tm = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(_) => Tm::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Tm::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = Tm::rollback_transaction(conn) {
+                tracing::error!(error = %rollback, "rollback failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The pool plus the metrics it feeds; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    metrics: Metrics,
+    backend: &'static str,
+}
+
+impl Db {
+    pub fn new(
+        target: &Target,
+        size: u32,
+        timeout: Duration,
+        metrics: Metrics,
+    ) -> Result<Self, String> {
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .connection_timeout(timeout)
+            // Connections are opened on demand; start-up has already proved one works.
+            .min_idle(Some(0))
+            .build_unchecked(ConnectionManager {
+                target: target.clone(),
+            });
+        Ok(Db {
+            pool,
+            metrics,
+            backend: target.backend_name(),
+        })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    pub fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
+    pub fn max_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
+    /// A pooled connection, for code already off the executor (CLI, tests, blocking jobs).
+    pub fn get(&self) -> Result<PooledConnection, AppError> {
+        let started = Instant::now();
+        let result = self.pool.get();
+        self.metrics
+            .observe_pool_wait(started.elapsed(), result.is_err());
+        result.map_err(|e| {
+            tracing::warn!(error = %e, "database pool exhausted");
+            AppError::Unavailable
+        })
+    }
+
+    /// Runs read-only diesel work on the blocking thread pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Runs diesel work in a write transaction ([`write_tx`]) on the blocking thread pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.read(move |conn| write_tx(conn, f)).await
+    }
+}
+
+/// Current time as stored: UTC without offset, truncated to microseconds so that both
+/// backends round-trip exactly what was written.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern used with `.escape('\\')`.
+pub fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_database_urls() {
+        assert_eq!(
+            Target::parse("sqlite://data/x.db"),
+            Ok(Target::Sqlite("data/x.db".into()))
+        );
+        assert_eq!(
+            Target::parse("sqlite:///tmp/x.db"),
+            Ok(Target::Sqlite("/tmp/x.db".into()))
+        );
+        assert_eq!(
+            Target::parse("postgres://u@h/db"),
+            Ok(Target::Postgres(
+                "postgres://u@h/db?connect_timeout=5".into()
+            ))
+        );
+        assert_eq!(
+            Target::parse("postgresql://u@h/db?sslmode=disable"),
+            Ok(Target::Postgres(
+                "postgresql://u@h/db?sslmode=disable&connect_timeout=5".into()
+            ))
+        );
+        assert!(Target::parse("mysql://x").is_err());
+        assert!(Target::parse("sqlite://").is_err());
+        assert!(Target::parse("sqlite::memory:").is_err());
+    }
+
+    #[test]
+    fn escapes_like_patterns() {
+        assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
+        assert_eq!(like_escape("马岭岗"), "马岭岗");
+    }
+}

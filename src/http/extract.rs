@@ -1,0 +1,227 @@
+//! Extractors used instead of actix's own, so that bad input names the offending field:
+//! `Json` (content type, size limit, unknown fields, wrong types), `Query`, and `PathId`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::{AppError, FieldError};
+
+/// Request body limit, registered as app data by the app builder.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body. Content type must be `application/json` (or `+json`); the body must fit
+/// [`BodyLimit`]; syntax errors are 400, content errors (wrong type, missing or unknown
+/// field) are 422 with the field's path.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let limit = req
+            .app_data::<web::Data<BodyLimit>>()
+            .map_or(1 << 20, |l| l.0);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::UnsupportedMediaType(
+                    "the request body must be JSON (Content-Type: application/json)".into(),
+                ));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| AppError::BadRequest {
+                    code: "unreadable_body",
+                    detail: format!("the request body could not be read: {e}"),
+                    errors: Vec::new(),
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Deserialises JSON, telling syntax errors (400) from content errors (422 naming the field).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let malformed = |inner: &serde_json::Error| AppError::BadRequest {
+        code: "malformed_json",
+        detail: format!("the request body is not valid JSON: {inner}"),
+        errors: Vec::new(),
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => value,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(malformed(&inner));
+            }
+            return Err(AppError::Validation(vec![FieldError::new(
+                field_name(&path, &inner),
+                clean_message(&inner),
+            )]));
+        }
+    };
+    // Trailing characters after the document are a syntax error too.
+    de.end().map_err(|e| malformed(&e))?;
+    Ok(value)
+}
+
+/// serde_path_to_error reports a missing field at its parent's path (an unknown field at
+/// its own); name the field itself.
+fn field_name(path: &str, err: &serde_json::Error) -> String {
+    let message = err.to_string();
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (missing, path) {
+        (Some(name), "." | "") => name.to_string(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, "." | "") => "body".to_string(),
+        (None, path) => path.to_string(),
+    }
+}
+
+/// serde_json appends " at line 1 column 9"; the field path already locates the problem.
+fn clean_message(err: &serde_json::Error) -> String {
+    let message = err.to_string();
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    }
+}
+
+/// Query parameters; a bad one is a 400 naming the parameter.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+            req.query_string().as_bytes(),
+        ));
+        std::future::ready(match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(value) => Ok(Query(value)),
+            Err(err) => {
+                let path = err.path().to_string();
+                let message = err.into_inner().to_string();
+                let name = match path.as_str() {
+                    "." | "" => message
+                        .split('`')
+                        .nth(1)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| "query".into()),
+                    other => other.to_string(),
+                };
+                Err(AppError::bad_parameter(&name, message))
+            }
+        })
+    }
+}
+
+/// The `{id}` path segment, which must be a UUID.
+#[derive(Debug, Clone, Copy)]
+pub struct PathId(pub Uuid);
+
+impl PathId {
+    pub fn text(&self) -> String {
+        self.0.to_string()
+    }
+}
+
+impl FromRequest for PathId {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = req.match_info().get("id").unwrap_or_default();
+        std::future::ready(
+            Uuid::parse_str(raw)
+                .map(PathId)
+                .map_err(|_| AppError::bad_parameter("id", "must be a UUID")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        lat: f64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    fn field_of(body: &str) -> (u16, Vec<FieldError>) {
+        let problem = parse_json::<Body>(body.as_bytes()).unwrap_err().problem();
+        (problem.status, problem.errors)
+    }
+
+    #[test]
+    fn syntax_errors_are_400() {
+        assert_eq!(field_of("{\"name\": ").0, 400);
+        assert_eq!(field_of("{\"name\": \"a\"} trailing").0, 400);
+    }
+
+    #[test]
+    fn content_errors_name_the_field() {
+        assert_eq!(
+            field_of("{\"name\": 5}"),
+            (
+                422,
+                vec![FieldError::new(
+                    "name",
+                    "invalid type: integer `5`, expected a string"
+                )]
+            )
+        );
+        assert_eq!(field_of("{}").1[0].field, "name");
+        assert_eq!(field_of("{\"name\":\"a\",\"extra\":1}").1[0].field, "extra");
+        assert_eq!(
+            field_of("{\"name\":\"a\",\"inner\":{\"lat\":\"x\"}}").1[0].field,
+            "inner.lat"
+        );
+        assert_eq!(
+            field_of("{\"name\":\"a\",\"inner\":{}}").1[0].field,
+            "inner.lat"
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! What answers when no route matches: 405 with `Allow` when the path exists under
+//! another method, 404 otherwise, both as problem details. The known routes are read from
+//! the OpenAPI document, which lists every operation.
+
+use actix_web::{web, HttpRequest};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<Segment>, Vec<&'static str>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param,
+}
+
+impl RouteTable {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(|s| {
+                        if s.starts_with('{') {
+                            Segment::Param
+                        } else {
+                            Segment::Literal(s.to_string())
+                        }
+                    })
+                    .collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    /// Methods allowed on `path`, or `None` when no route has that shape.
+    pub fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut allowed: Vec<&'static str> = Vec::new();
+        for (segments, methods) in &self.routes {
+            let matches = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(s, p)| match s {
+                    Segment::Param => !p.is_empty(),
+                    Segment::Literal(l) => l == p,
+                });
+            if matches {
+                for method in methods {
+                    if !allowed.contains(method) {
+                        allowed.push(method);
+                    }
+                }
+            }
+        }
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
+pub async fn not_found(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<actix_web::HttpResponse, AppError> {
+    Err(match table.allowed(req.path()) {
+        Some(allow) => AppError::MethodNotAllowed { allow },
+        None => AppError::NotFound("route"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::OpenApi;
+
+    #[test]
+    fn knows_methods_by_path_shape() {
+        let table = RouteTable::from_openapi(&crate::openapi::document());
+        assert_eq!(
+            table.allowed("/api/v1/units/0193/subtree"),
+            Some(vec!["GET"])
+        );
+        let mut unit = table.allowed("/api/v1/units/abc").unwrap();
+        unit.sort();
+        assert_eq!(unit, ["DELETE", "GET", "PATCH"]);
+        assert_eq!(table.allowed("/api/v1/nothing"), None);
+        assert_eq!(table.allowed("/api/v1/units//subtree"), None);
+        let _ = crate::openapi::ApiDoc::openapi();
+    }
+}

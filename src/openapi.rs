@@ -1,0 +1,171 @@
+//! The OpenAPI 3.1 document. Paths are collected from the route registrations in
+//! [`crate::app::routes`], so a route cannot be served without being documented; this
+//! module adds what every operation shares (the bearer scheme, the problem responses).
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, ResponseBuilder};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Campaign tracker API",
+        description = r#"Civic campaign task tracker: units and grids, users, pairings (包联); campaigns, tasks, patrols, rectification and scorecards build on these.
+
+**Authentication.** `POST /api/v1/auth/login` returns a short-lived JWT access token and a single-use refresh token. Send `Authorization: Bearer <access_token>`.
+
+**Scope.** Admins and leaders see every unit; office and officer users see their unit's subtree; inspectors their grid(s). A resource outside the caller's scope answers 404, exactly as a missing one.
+
+**Lists.** Every list answers with one envelope: `{"items": [...], "page": 1, "per_page": 20, "total": 57}`; `page` counts from 1, `per_page` is 1–100 (default 20), `total` counts all matches across pages. Lists take `sort` where documented (`-` prefix for descending).
+
+**Errors.** Every error is `application/problem+json` (RFC 9457) with a stable snake_case `code`; validation errors list each invalid field in `errors` (`{field, message}`). Unknown JSON fields are rejected."#,
+        version = "0.1.0",
+        license(name = "MIT")
+    ),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "auth", description = "Login, tokens and the caller's own account"),
+        (name = "users", description = "User accounts (admin only)"),
+        (name = "units", description = "The unit tree, grids and their boundaries"),
+        (name = "pairings", description = "Department ↔ town/community pairings (包联)"),
+        (name = "ops", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The complete document, as served at `/api-docs/openapi.json`.
+pub fn document() -> OpenApiDoc {
+    let (_, doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::app::routes)
+        .split_for_parts();
+    finish(doc)
+}
+
+/// The document as pretty JSON, exactly as committed in `openapi/openapi.json`.
+pub fn document_json() -> String {
+    let mut json = document().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_CONTENT_TYPE,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+/// Adds the bearer scheme and, to each operation, the error responses it can give.
+pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer_auth",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let touches_db = path != "/healthz" && path != "/metrics";
+        let has_id = path.contains('{');
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            add_errors(op, has_id, touches_db);
+        }
+    }
+    doc
+}
+
+fn add_errors(op: &mut Operation, has_id: bool, touches_db: bool) {
+    let has_body = op.request_body.is_some();
+    let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut add = |status: &str, description: &str, when: bool| {
+        if when && !op.responses.responses.contains_key(status) {
+            op.responses
+                .responses
+                .insert(status.to_string(), problem_response(description).into());
+        }
+    };
+    add(
+        "400",
+        "Malformed request: bad JSON, or a bad path or query parameter (named in `errors`)",
+        has_body || has_params,
+    );
+    add("401", "Missing, invalid or expired access token", secured);
+    add(
+        "403",
+        "The caller's role may not perform this operation",
+        secured,
+    );
+    add("404", "Not found, or outside the caller's scope", has_id);
+    add(
+        "409",
+        "Conflicts with existing data (e.g. a duplicate code)",
+        has_body,
+    );
+    add("413", "Request body too large", has_body);
+    add("415", "Request body is not JSON", has_body);
+    add(
+        "422",
+        "Invalid input (each field named in `errors`) or refused by a rule",
+        has_body,
+    );
+    add("503", "The database is unavailable", touches_db);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_documents_its_errors_and_security() {
+        let doc = document();
+        let json = serde_json::to_value(&doc).unwrap();
+        assert_eq!(json["openapi"], "3.1.0");
+        let paths = json["paths"].as_object().unwrap();
+        assert!(paths.contains_key("/api/v1/units/{id}/subtree"));
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                if path.starts_with("/api/v1/")
+                    && !path.starts_with("/api/v1/auth/login")
+                    && !path.starts_with("/api/v1/auth/refresh")
+                {
+                    assert!(
+                        op.get("security").is_some(),
+                        "{method} {path} has no security"
+                    );
+                    assert!(responses.contains_key("401"), "{method} {path} lacks 401");
+                }
+                if op.get("requestBody").is_some() {
+                    assert!(
+                        responses.contains_key("422") && responses.contains_key("415"),
+                        "{method} {path}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Grid boundaries: GeoJSON Polygon / MultiPolygon, validated strictly (numeric lon/lat
+//! in range, rings of at least four positions, closed), and point-in-grid tests.
+
+use geo::{Coord, Intersects, LineString, MultiPolygon, Point, Polygon};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum GeometryType {
+    Polygon,
+    MultiPolygon,
+}
+
+/// A GeoJSON geometry (RFC 7946) of type Polygon or MultiPolygon, positions as
+/// `[longitude, latitude]` in WGS 84.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Geometry {
+    #[serde(rename = "type")]
+    pub kind: GeometryType,
+    /// Polygon: an array of linear rings (the first is the outer boundary, the others
+    /// holes); MultiPolygon: an array of those. A ring is an array of at least four
+    /// `[lon, lat]` positions whose first and last are equal.
+    #[schema(value_type = Vec<Object>, min_items = 1)]
+    pub coordinates: serde_json::Value,
+}
+
+/// A validated boundary, ready for containment tests.
+#[derive(Debug, Clone)]
+pub struct Boundary {
+    pub shape: MultiPolygon<f64>,
+    /// Bounding box: (min_lon, min_lat, max_lon, max_lat), stored to pre-filter lookups.
+    pub bbox: (f64, f64, f64, f64),
+}
+
+impl Boundary {
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        // Intersects counts the edge as inside: a point on a shared edge belongs to a grid
+        // (the lookup breaks the tie by code) rather than to none.
+        self.shape.intersects(&Point::new(lon, lat))
+    }
+}
+
+/// Validates `geometry`; errors are reported at `field` (e.g. `boundary.coordinates[0][1]`).
+pub fn parse(geometry: &Geometry, field: &str) -> Result<Boundary, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let at = format!("{field}.coordinates");
+    let polygons = match geometry.kind {
+        GeometryType::Polygon => polygon(&geometry.coordinates, &at, &mut errors)
+            .into_iter()
+            .collect(),
+        GeometryType::MultiPolygon => match geometry.coordinates.as_array() {
+            Some(items) if !items.is_empty() => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| polygon(p, &format!("{at}[{i}]"), &mut errors))
+                .collect(),
+            _ => {
+                errors.push(FieldError::new(
+                    &at,
+                    "must be a non-empty array of polygons",
+                ));
+                Vec::new()
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let shape = MultiPolygon(polygons);
+    let mut bbox = (
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for poly in &shape.0 {
+        for c in poly.exterior().coords() {
+            bbox = (
+                bbox.0.min(c.x),
+                bbox.1.min(c.y),
+                bbox.2.max(c.x),
+                bbox.3.max(c.y),
+            );
+        }
+    }
+    Ok(Boundary { shape, bbox })
+}
+
+fn polygon(
+    value: &serde_json::Value,
+    at: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<Polygon<f64>> {
+    let Some(rings) = value.as_array().filter(|r| !r.is_empty()) else {
+        errors.push(FieldError::new(
+            at,
+            "must be a non-empty array of linear rings",
+        ));
+        return None;
+    };
+    let before = errors.len();
+    let mut parsed: Vec<LineString<f64>> = rings
+        .iter()
+        .enumerate()
+        .filter_map(|(i, ring)| linear_ring(ring, &format!("{at}[{i}]"), errors))
+        .collect();
+    if errors.len() > before {
+        return None;
+    }
+    let exterior = parsed.remove(0);
+    Some(Polygon::new(exterior, parsed))
+}
+
+fn linear_ring(
+    value: &serde_json::Value,
+    at: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<LineString<f64>> {
+    let Some(positions) = value.as_array() else {
+        errors.push(FieldError::new(at, "must be an array of positions"));
+        return None;
+    };
+    if positions.len() < 4 {
+        errors.push(FieldError::new(
+            at,
+            "a linear ring needs at least 4 positions",
+        ));
+        return None;
+    }
+    let mut coords = Vec::with_capacity(positions.len());
+    for (i, p) in positions.iter().enumerate() {
+        match position(p) {
+            Ok(c) => coords.push(c),
+            Err(message) => {
+                errors.push(FieldError::new(format!("{at}[{i}]"), message));
+                return None;
+            }
+        }
+    }
+    if coords.first() != coords.last() {
+        errors.push(FieldError::new(
+            at,
+            "a linear ring must be closed (first position equal to the last)",
+        ));
+        return None;
+    }
+    Some(LineString::new(coords))
+}
+
+fn position(value: &serde_json::Value) -> Result<Coord<f64>, String> {
+    let items = value
+        .as_array()
+        .ok_or("must be a [longitude, latitude] array")?;
+    if !(2..=3).contains(&items.len()) {
+        return Err("must have 2 (or 3, with altitude) numbers".into());
+    }
+    let number = |v: &serde_json::Value| v.as_f64().filter(|n| n.is_finite());
+    let (Some(lon), Some(lat)) = (number(&items[0]), number(&items[1])) else {
+        return Err("longitude and latitude must be numbers".into());
+    };
+    if items.len() == 3 && number(&items[2]).is_none() {
+        return Err("altitude must be a number".into());
+    }
+    if !(-180.0..=180.0).contains(&lon) {
+        return Err("longitude must be between -180 and 180".into());
+    }
+    if !(-90.0..=90.0).contains(&lat) {
+        return Err("latitude must be between -90 and 90".into());
+    }
+    Ok(Coord { x: lon, y: lat })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn square(x: f64, y: f64, size: f64) -> serde_json::Value {
+        json!([[
+            [x, y],
+            [x + size, y],
+            [x + size, y + size],
+            [x, y + size],
+            [x, y]
+        ]])
+    }
+
+    fn geometry(kind: GeometryType, coordinates: serde_json::Value) -> Geometry {
+        Geometry { kind, coordinates }
+    }
+
+    #[test]
+    fn polygon_contains_inside_and_edge_not_outside() {
+        let b = parse(
+            &geometry(GeometryType::Polygon, square(115.5, 35.2, 0.01)),
+            "boundary",
+        )
+        .unwrap();
+        assert!(b.contains(115.505, 35.205));
+        assert!(b.contains(115.5, 35.205), "edge counts as inside");
+        assert!(!b.contains(115.52, 35.205));
+        assert_eq!(b.bbox, (115.5, 35.2, 115.51, 35.21));
+    }
+
+    #[test]
+    fn holes_are_outside() {
+        let mut rings = square(0.0, 0.0, 10.0);
+        let hole = square(4.0, 4.0, 2.0)[0].clone();
+        rings.as_array_mut().unwrap().push(hole);
+        let b = parse(&geometry(GeometryType::Polygon, rings), "boundary").unwrap();
+        assert!(b.contains(1.0, 1.0));
+        assert!(!b.contains(5.0, 5.0));
+    }
+
+    #[test]
+    fn multipolygon_contains_each_part() {
+        let coords = json!([square(0.0, 0.0, 1.0), square(5.0, 5.0, 1.0)]);
+        let b = parse(&geometry(GeometryType::MultiPolygon, coords), "boundary").unwrap();
+        assert!(b.contains(0.5, 0.5) && b.contains(5.5, 5.5));
+        assert!(!b.contains(3.0, 3.0));
+    }
+
+    fn first_error(kind: GeometryType, coords: serde_json::Value) -> FieldError {
+        parse(&geometry(kind, coords), "boundary")
+            .unwrap_err()
+            .remove(0)
+    }
+
+    #[test]
+    fn rejects_bad_rings_naming_the_place() {
+        let open = json!([[[0, 0], [1, 0], [1, 1], [0, 1]]]);
+        assert_eq!(
+            first_error(GeometryType::Polygon, open).field,
+            "boundary.coordinates[0]"
+        );
+        let short = json!([[[0, 0], [1, 0], [0, 0]]]);
+        assert!(first_error(GeometryType::Polygon, short)
+            .message
+            .contains("at least 4"));
+        let text = json!([[[0, 0], ["1", 0], [1, 1], [0, 0]]]);
+        assert_eq!(
+            first_error(GeometryType::Polygon, text).field,
+            "boundary.coordinates[0][1]"
+        );
+        let range = json!([[[0, 0], [181, 0], [1, 1], [0, 0]]]);
+        assert!(first_error(GeometryType::Polygon, range)
+            .message
+            .contains("longitude"));
+        let lat = json!([[[0, 0], [1, 91], [1, 1], [0, 0]]]);
+        assert!(first_error(GeometryType::Polygon, lat)
+            .message
+            .contains("latitude"));
+        assert_eq!(
+            first_error(GeometryType::Polygon, json!([])).field,
+            "boundary.coordinates"
+        );
+        assert_eq!(
+            first_error(GeometryType::MultiPolygon, json!([[]])).field,
+            "boundary.coordinates[0]"
+        );
+        assert_eq!(
+            first_error(GeometryType::MultiPolygon, json!({})).field,
+            "boundary.coordinates"
+        );
+    }
+}

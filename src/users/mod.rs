@@ -1,0 +1,4 @@
+//! User accounts: who may log in, with which role, in which unit.
+
+pub mod model;
+pub mod routes;
