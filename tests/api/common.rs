@@ -1,0 +1,335 @@
+//! The test harness: the real application (the same `app::build` as `main`) on a fresh
+//! database per test — a temporary SQLite file, or a fresh PostgreSQL schema when
+//! `TEST_DATABASE_URL` is set — plus a small fixture district and request helpers.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use actix_http::Request;
+use actix_service::boxed::{self, BoxService};
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::test::TestRequest;
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use serde_json::{json, Value};
+
+use campaign_tracker::app::{self, AppState};
+use campaign_tracker::auth::{password, Role};
+use campaign_tracker::config::Config;
+use campaign_tracker::db::{self, DbConnection};
+use campaign_tracker::units::model::{self as units, NewUnit, UnitKind};
+use campaign_tracker::users::model::{self as users, NewUser};
+
+pub const PASSWORD: &str = "fixture-password-1";
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// Where this test's data lives; dropped (file removed, schema dropped) with the app.
+enum TestDb {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, schema } = self {
+            if let Ok(mut conn) = diesel::PgConnection::establish(admin_url) {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+fn fresh_database() -> (String, TestDb) {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(admin_url) => {
+            let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+            let mut conn = diesel::PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL: cannot connect: {e}"));
+            conn.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
+            let sep = if admin_url.contains('?') { '&' } else { '?' };
+            let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}");
+            (url, TestDb::Postgres { admin_url, schema })
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            (url, TestDb::Sqlite(dir))
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: header::HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json response with this status; returns the body.
+    #[track_caller]
+    pub fn problem_status(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "status of {}", self.text);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "content type of {}", self.text);
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string(), "{}", self.text);
+        assert!(body["code"].is_string(), "{}", self.text);
+        body
+    }
+
+    /// Asserts a problem+json response with this status and code; returns the body.
+    #[track_caller]
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        let body = self.problem_status(status);
+        assert_eq!(body["code"], code, "code of {}", self.text);
+        body
+    }
+
+    /// Asserts a problem with this status naming `field` among its `errors`.
+    #[track_caller]
+    pub fn names_field(&self, status: u16, field: &str) -> Value {
+        let body = self.problem_status(status);
+        let fields: Vec<&str> =
+            body["errors"].as_array().map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect()).unwrap_or_default();
+        assert!(fields.contains(&field), "expected {field} in {fields:?}: {}", self.text);
+        body.clone()
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        if self.text.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
+    }
+}
+
+/// The fixture district:
+///
+/// ```text
+/// D 菏泽高新区 (district)
+/// ├── A 吕陵镇 (town) ── VA 寨庄行政村 (village) ── GA 寨庄第一网格 (grid, led by inspector)
+/// ├── B 马岭岗镇 (town) ── VB 程楼行政村 (village) ── GB 程楼第一网格 (grid)
+/// └── P 党群工作部 (department), paired with A and with B
+/// ```
+///
+/// Users: admin and leader in D, office and officer in A, inspector in GA, officer_b in B.
+pub struct World {
+    pub units: HashMap<&'static str, String>,
+    pub users: HashMap<&'static str, String>,
+    pub pairings: HashMap<&'static str, String>,
+    pub tokens: HashMap<&'static str, String>,
+}
+
+impl World {
+    pub fn unit(&self, key: &str) -> &str {
+        &self.units[key]
+    }
+    pub fn user(&self, key: &str) -> &str {
+        &self.users[key]
+    }
+    pub fn token(&self, key: &str) -> &str {
+        &self.tokens[key]
+    }
+}
+
+pub fn square(lon: f64, lat: f64, size: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]]})
+}
+
+/// Grid GA covers this point; GB covers [`GB_POINT`].
+pub const GA_POINT: (f64, f64) = (115.485, 35.255);
+pub const GB_POINT: (f64, f64) = (115.505, 35.215);
+
+pub struct TestApp {
+    pub state: AppState,
+    service: BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>,
+    _db: TestDb,
+}
+
+fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| password::hash(PASSWORD).expect("hash")).clone()
+}
+
+impl TestApp {
+    /// A fresh app on an empty, migrated database.
+    pub async fn new() -> TestApp {
+        Self::with_settings(&[]).await
+    }
+
+    pub async fn with_settings(extra: &[(&str, &str)]) -> TestApp {
+        let (url, guard) = fresh_database();
+        let mut settings: HashMap<String, String> = [
+            ("DATABASE_URL", url.as_str()),
+            ("JWT_SECRET", JWT_SECRET),
+            ("LOG_LEVEL", "warn"),
+            ("DATABASE_POOL_SIZE", "4"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra {
+            settings.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_lookup(|k| settings.get(k).cloned()).expect("test config");
+        let state = app::prepare(config).expect("prepare app");
+        let service = boxed::service(actix_web::test::init_service(app::build(state.clone())).await);
+        TestApp { state, service, _db: guard }
+    }
+
+    /// Runs `f` on a connection of this app's database.
+    pub fn db<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+        let mut conn = self.state.db.get().expect("connection");
+        f(&mut conn)
+    }
+
+    pub fn token_for(&self, user_id: &str, role: Role, unit_id: &str) -> String {
+        self.state.tokens.issue(user_id, role, unit_id).expect("token")
+    }
+
+    /// A fresh app with the fixture district loaded.
+    pub async fn with_world() -> (TestApp, World) {
+        let app = TestApp::new().await;
+        let world = app.load_world();
+        (app, world)
+    }
+
+    pub fn load_world(&self) -> World {
+        let hash = password_hash();
+        let mut units_by_key: HashMap<&'static str, String> = HashMap::new();
+        let mut users_by_key: HashMap<&'static str, String> = HashMap::new();
+        let mut pairings_by_key: HashMap<&'static str, String> = HashMap::new();
+        self.db(|conn| {
+            db::write_tx(conn, |conn| {
+                let mut unit = |key: &'static str, code: &str, name: &str, kind: UnitKind, parent: Option<&str>, boundary: Option<Value>| {
+                    let input = NewUnit {
+                        code: code.into(),
+                        name: name.into(),
+                        kind,
+                        parent_id: parent.map(|p| units_by_key[p].clone()),
+                        boundary: boundary.map(|b| serde_json::from_value(b).expect("geometry")),
+                        leader_id: None,
+                    };
+                    let parsed = input.validate().expect("valid fixture unit");
+                    let row = units::create(conn, &input, parsed.as_ref()).expect("create unit");
+                    units_by_key.insert(key, row.id);
+                };
+                unit("D", "HZGX", "菏泽高新区", UnitKind::District, None, None);
+                unit("A", "HZGX-LLZ", "吕陵镇", UnitKind::Town, Some("D"), None);
+                unit("VA", "HZGX-LLZ-ZZ", "寨庄行政村", UnitKind::Village, Some("A"), None);
+                unit("GA", "HZGX-LLZ-ZZ-G01", "寨庄第一网格", UnitKind::Grid, Some("VA"), Some(square(115.48, 35.25, 0.01)));
+                unit("B", "HZGX-MLGZ", "马岭岗镇", UnitKind::Town, Some("D"), None);
+                unit("VB", "HZGX-MLGZ-CL", "程楼行政村", UnitKind::Village, Some("B"), None);
+                unit("GB", "HZGX-MLGZ-CL-G01", "程楼第一网格", UnitKind::Grid, Some("VB"), Some(square(115.50, 35.21, 0.01)));
+                unit("P", "HZGX-DQGZB", "党群工作部", UnitKind::Department, Some("D"), None);
+
+                for (key, username, role, unit_key) in [
+                    ("admin", "admin", Role::Admin, "D"),
+                    ("leader", "leader", Role::Leader, "D"),
+                    ("office", "office_a", Role::Office, "A"),
+                    ("officer", "officer_a", Role::Officer, "A"),
+                    ("inspector", "inspector_a", Role::Inspector, "GA"),
+                    ("officer_b", "officer_b", Role::Officer, "B"),
+                ] {
+                    let input = NewUser {
+                        username: username.into(),
+                        display_name: format!("{username}（测试）"),
+                        password: PASSWORD.into(),
+                        role,
+                        unit_id: units_by_key[unit_key].clone(),
+                    };
+                    let row = users::create(conn, &input, hash.clone()).expect("create user");
+                    users_by_key.insert(key, row.id);
+                }
+                let ga = units::find(conn, &units_by_key["GA"]).expect("GA");
+                let lead = units::UnitUpdate { leader_id: Some(Some(users_by_key["inspector"].clone())), ..Default::default() };
+                units::update(conn, &ga, &lead).expect("set leader");
+
+                for (key, partner) in [("PA", "A"), ("PB", "B")] {
+                    let input = campaign_tracker::pairings::model::NewPairing {
+                        department_id: units_by_key["P"].clone(),
+                        partner_id: units_by_key[partner].clone(),
+                        note: "创城包联".into(),
+                    };
+                    let row = campaign_tracker::pairings::model::create(conn, &input).expect("pairing");
+                    pairings_by_key.insert(key, row.id);
+                }
+                Ok::<_, campaign_tracker::error::AppError>(())
+            })
+            .expect("load fixture world")
+        });
+        let roles = [
+            ("admin", Role::Admin, "D"),
+            ("leader", Role::Leader, "D"),
+            ("office", Role::Office, "A"),
+            ("officer", Role::Officer, "A"),
+            ("inspector", Role::Inspector, "GA"),
+            ("officer_b", Role::Officer, "B"),
+        ];
+        let tokens = roles
+            .iter()
+            .map(|(key, role, unit)| (*key, self.token_for(&users_by_key[key], *role, &units_by_key[unit])))
+            .collect();
+        World { units: units_by_key, users: users_by_key, pairings: pairings_by_key, tokens }
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Resp {
+        let mut req = TestRequest::default().method(method).uri(path).peer_addr("10.1.2.3:5555".parse().expect("addr"));
+        if let Some(token) = token {
+            req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+        }
+        if let Some(body) = body {
+            req = req.insert_header((header::CONTENT_TYPE, "application/json")).set_payload(body.to_string());
+        }
+        self.call(req.to_request()).await
+    }
+
+    pub async fn call(&self, req: Request) -> Resp {
+        let resp = actix_web::test::call_service(&self.service, req).await;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = actix_web::test::read_body(resp).await;
+        Resp { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.send(Method::GET, path, Some(token), None).await
+    }
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.send(Method::POST, path, Some(token), Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.send(Method::PATCH, path, Some(token), Some(body)).await
+    }
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.send(Method::DELETE, path, Some(token), None).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Resp {
+        self.send(Method::POST, "/api/v1/auth/login", None, Some(&json!({"username": username, "password": password}))).await
+    }
+}
+
+/// Every serialised response must be free of secrets.
+#[track_caller]
+pub fn assert_no_secrets(text: &str) {
+    for needle in ["password_hash", "$argon2", "token_hash"] {
+        assert!(!text.contains(needle), "response leaks {needle}: {text}");
+    }
+}

@@ -1,0 +1,12 @@
+//! HTTP-level tests, through the same app builder `main` uses. One test binary (faster to
+//! build than one per file); each test gets its own database.
+
+mod common;
+
+mod auth;
+mod authz_matrix;
+mod errors;
+mod ops;
+mod pairings;
+mod units;
+mod users;

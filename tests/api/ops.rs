@@ -1,0 +1,2 @@
+//! ops tests.
+use crate::common::*;

@@ -1,0 +1,2 @@
+//! pairings tests.
+use crate::common::*;

@@ -1,0 +1,2 @@
+//! units tests.
+use crate::common::*;

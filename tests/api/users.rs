@@ -1,0 +1,2 @@
+//! users tests.
+use crate::common::*;
