@@ -40,6 +40,19 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+impl RefreshRequest {
+    fn validate(self) -> AppResult<String> {
+        let length = self.refresh_token.chars().count();
+        if !(1..=256).contains(&length) {
+            return Err(AppError::invalid(
+                "refresh_token",
+                "must be 1 to 256 characters",
+            ));
+        }
+        Ok(self.refresh_token)
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
@@ -187,7 +200,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: Json<RefreshRequest>,
 ) -> AppResult<web::Json<TokenResponse>> {
-    let token = body.0.refresh_token;
+    let token = body.0.validate()?;
     let ttl = state.tokens.refresh_ttl;
     let outcome = state
         .db
@@ -230,7 +243,7 @@ pub async fn logout(
     actor: Actor,
     body: Json<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
-    let token = body.0.refresh_token;
+    let token = body.0.validate()?;
     state
         .db
         .write(move |conn| model::revoke(conn, &actor.user_id, &token))

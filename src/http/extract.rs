@@ -71,6 +71,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         detail: format!("the request body is not valid JSON: {inner}"),
         errors: Vec::new(),
     };
+    // serde accepts a JSON array for a struct (fields by position); our bodies are objects.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => Err(AppError::invalid("body", "must be a JSON object")),
+            Err(e) => Err(malformed(&e)),
+        };
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(value) => value,
@@ -193,6 +200,16 @@ mod tests {
     fn field_of(body: &str) -> (u16, Vec<FieldError>) {
         let problem = parse_json::<Body>(body.as_bytes()).unwrap_err().problem();
         (problem.status, problem.errors)
+    }
+
+    #[test]
+    fn bodies_must_be_objects() {
+        assert_eq!(
+            field_of("[null, null]"),
+            (422, vec![FieldError::new("body", "must be a JSON object")])
+        );
+        assert_eq!(field_of("  [1").0, 400);
+        assert_eq!(field_of("").0, 400);
     }
 
     #[test]

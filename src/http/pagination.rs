@@ -54,6 +54,21 @@ impl PageParams {
     }
 }
 
+/// Maximum length of a list's free-text `q` parameter.
+pub const MAX_SEARCH_CHARS: usize = 100;
+
+/// The `q` parameter of a list: `None` when absent or empty, 400 when too long.
+pub fn search_text(q: Option<&str>) -> Result<Option<&str>, AppError> {
+    match q {
+        Some(text) if text.chars().count() > MAX_SEARCH_CHARS => Err(AppError::bad_parameter(
+            "q",
+            format!("must be at most {MAX_SEARCH_CHARS} characters"),
+        )),
+        Some(text) if !text.is_empty() => Ok(Some(text)),
+        _ => Ok(None),
+    }
+}
+
 /// A page of a list. Every list endpoint answers with this envelope.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {

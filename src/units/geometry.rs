@@ -23,7 +23,7 @@ pub struct Geometry {
     /// Polygon: an array of linear rings (the first is the outer boundary, the others
     /// holes); MultiPolygon: an array of those. A ring is an array of at least four
     /// `[lon, lat]` positions whose first and last are equal.
-    #[schema(value_type = Vec<Object>, min_items = 1)]
+    #[schema(value_type = Vec<serde_json::Value>, min_items = 1)]
     pub coordinates: serde_json::Value,
 }
 

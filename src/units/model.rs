@@ -615,7 +615,7 @@ fn filtered(subject: &Subject, filter: &UnitFilter) -> BoxedUnits {
     if let Some(kind) = filter.kind {
         q = q.filter(units::kind.eq(kind.as_str()));
     }
-    if let Some(text) = filter.q.as_deref().filter(|t| !t.is_empty()) {
+    if let Ok(Some(text)) = crate::http::pagination::search_text(filter.q.as_deref()) {
         let pattern = format!("%{}%", db::like_escape(text));
         q = q.filter(
             units::name
@@ -633,12 +633,7 @@ pub fn list(
     filter: &UnitFilter,
     paging: Paging,
 ) -> AppResult<(Vec<UnitRow>, i64)> {
-    if filter.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(AppError::bad_parameter(
-            "q",
-            "must be at most 100 characters",
-        ));
-    }
+    crate::http::pagination::search_text(filter.q.as_deref())?;
     let total = filtered(subject, filter).count().get_result(conn)?;
     let query = filtered(subject, filter);
     let query = match filter.sort.unwrap_or_default() {

@@ -267,6 +267,7 @@ pub fn list(
     filter: &UserFilter,
     paging: Paging,
 ) -> AppResult<(Vec<UserRow>, i64)> {
+    let search = crate::http::pagination::search_text(filter.q.as_deref())?;
     let query = || {
         let mut q = users::table.into_boxed::<db::Backend>();
         if let Some(role) = filter.role {
@@ -278,7 +279,7 @@ pub fn list(
         if let Some(active) = filter.active {
             q = q.filter(users::active.eq(active));
         }
-        if let Some(text) = filter.q.as_deref().filter(|t| !t.is_empty()) {
+        if let Some(text) = search {
             let pattern = format!("%{}%", db::like_escape(text));
             q = q.filter(
                 users::username

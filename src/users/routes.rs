@@ -126,7 +126,10 @@ pub async fn update_user(
 #[utoipa::path(
     tag = "users",
     params(("id" = uuid::Uuid, Path, description = "User id")),
-    responses((status = 200, description = "Deactivated", body = User)),
+    responses(
+        (status = 200, description = "Deactivated", body = User),
+        (status = 422, description = "An admin cannot deactivate their own account", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer_auth" = []))
 )]
 #[post("/users/{id}/deactivate")]

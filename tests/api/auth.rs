@@ -1,2 +1,361 @@
-//! auth tests.
+//! Login, tokens, refresh rotation, logout, the caller's account, and throttling.
+
+use actix_web::http::Method;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::json;
+
 use crate::common::*;
+use campaign_tracker::auth::token::Claims;
+use campaign_tracker::auth::Role;
+
+#[actix_web::test]
+async fn login_returns_tokens_that_work() {
+    let (app, _w) = TestApp::with_world().await;
+    let resp = app.login("office_a", PASSWORD).await;
+    let body = resp.ok(200);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    assert_eq!(body["refresh_token"].as_str().unwrap().len(), 64);
+    assert_no_secrets(&resp.text);
+    let me = app
+        .get("/api/v1/me", body["access_token"].as_str().unwrap())
+        .await
+        .ok(200);
+    assert_eq!(me["username"], "office_a");
+    assert_eq!(me["role"], "office");
+    assert_eq!(me["display_name"], "office_a（测试）");
+}
+
+#[actix_web::test]
+async fn access_token_carries_the_required_claims() {
+    let (app, _w) = TestApp::with_world().await;
+    let body = app.login("inspector_a", PASSWORD).await.ok(200);
+    let token = body["access_token"].as_str().unwrap();
+    let claims = app.state.tokens.verify(token).unwrap();
+    assert_eq!(claims.role, Role::Inspector);
+    assert_eq!(claims.exp - claims.iat, 900);
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, Algorithm::HS256);
+}
+
+#[actix_web::test]
+async fn wrong_password_and_unknown_user_look_the_same() {
+    let (app, _w) = TestApp::with_world().await;
+    let wrong = app
+        .login("office_a", "not-the-password")
+        .await
+        .problem(401, "invalid_credentials");
+    let unknown = app
+        .login("nobody", "not-the-password")
+        .await
+        .problem(401, "invalid_credentials");
+    assert_eq!(wrong["detail"], unknown["detail"]);
+}
+
+#[actix_web::test]
+async fn login_validates_its_input() {
+    let (app, _w) = TestApp::with_world().await;
+    app.login("", PASSWORD).await.names_field(422, "username");
+    let body = json!({"username": "office_a"});
+    app.send(Method::POST, "/api/v1/auth/login", None, Some(&body))
+        .await
+        .names_field(422, "password");
+}
+
+#[actix_web::test]
+async fn repeated_failures_are_throttled_with_retry_after() {
+    let app = TestApp::with_settings(&[
+        ("LOGIN_MAX_FAILURES", "3"),
+        ("LOGIN_LOCKOUT_SECONDS", "120"),
+    ])
+    .await;
+    let _w = app.load_world();
+    for _ in 0..3 {
+        app.login("officer_a", "wrong-password-x")
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    let locked = app.login("officer_a", PASSWORD).await;
+    locked.problem(429, "too_many_requests");
+    let retry: u64 = locked.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=120).contains(&retry), "{retry}");
+    // Another account from the same address is not locked yet (the address limit is higher).
+    app.login("office_a", PASSWORD).await.ok(200);
+}
+
+#[actix_web::test]
+async fn guessing_from_one_address_is_throttled_across_usernames() {
+    let app = TestApp::with_settings(&[("LOGIN_MAX_FAILURES", "2")]).await;
+    let _w = app.load_world();
+    // Address limit is 4 × 2 = 8 failures, spread over usernames that never lock alone.
+    for i in 0..8 {
+        app.login(&format!("guess{i}"), "wrong-password-x")
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    app.login("office_a", PASSWORD)
+        .await
+        .problem(429, "too_many_requests");
+}
+
+#[actix_web::test]
+async fn refresh_rotates_and_reuse_revokes_the_family() {
+    let (app, _w) = TestApp::with_world().await;
+    let first = app.login("officer_a", PASSWORD).await.ok(200);
+    let r1 = first["refresh_token"].as_str().unwrap().to_string();
+    let refresh = |token: &str| json!({"refresh_token": token});
+
+    let second = app
+        .send(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(&refresh(&r1)),
+        )
+        .await
+        .ok(200);
+    let r2 = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(r1, r2);
+    app.get("/api/v1/me", second["access_token"].as_str().unwrap())
+        .await
+        .ok(200);
+
+    // r1 again: a replay. The whole family dies, r2 included.
+    app.send(
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(&refresh(&r1)),
+    )
+    .await
+    .problem(401, "refresh_token_reused");
+    app.send(
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(&refresh(&r2)),
+    )
+    .await
+    .problem(401, "invalid_refresh_token");
+
+    // Another login (another family) is unaffected.
+    let other = app.login("officer_a", PASSWORD).await.ok(200);
+    let r3 = other["refresh_token"].as_str().unwrap();
+    app.send(
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(&refresh(r3)),
+    )
+    .await
+    .ok(200);
+    app.send(
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(&refresh("garbage")),
+    )
+    .await
+    .problem(401, "invalid_refresh_token");
+}
+
+#[actix_web::test]
+async fn logout_ends_the_session() {
+    let (app, _w) = TestApp::with_world().await;
+    let tokens = app.login("leader", PASSWORD).await.ok(200);
+    let access = tokens["access_token"].as_str().unwrap();
+    let body = json!({"refresh_token": tokens["refresh_token"]});
+    app.post("/api/v1/auth/logout", access, &body).await.ok(204);
+    app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+        .await
+        .problem(401, "invalid_refresh_token");
+    // Idempotent, and silent about tokens it does not know.
+    app.post(
+        "/api/v1/auth/logout",
+        access,
+        &json!({"refresh_token": "unknown"}),
+    )
+    .await
+    .ok(204);
+}
+
+#[actix_web::test]
+async fn another_users_refresh_token_cannot_be_logged_out() {
+    let (app, w) = TestApp::with_world().await;
+    let victim = app.login("leader", PASSWORD).await.ok(200);
+    let body = json!({"refresh_token": victim["refresh_token"]});
+    app.post("/api/v1/auth/logout", w.token("officer"), &body)
+        .await
+        .ok(204);
+    app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+        .await
+        .ok(200);
+}
+
+fn forge(claims: &Claims, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn bad_tokens_are_401_problems() {
+    use base64::Engine;
+    let (app, w) = TestApp::with_world().await;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        sub: w.user("admin").into(),
+        role: Role::Admin,
+        unit: w.unit("D").into(),
+        iat: now,
+        exp: now + 600,
+    };
+
+    let missing = app.send(Method::GET, "/api/v1/me", None, None).await;
+    missing.problem(401, "missing_token");
+    assert_eq!(missing.header("www-authenticate"), Some("Bearer"));
+
+    let expired = Claims {
+        iat: now - 1000,
+        exp: now - 100,
+        ..claims.clone()
+    };
+    app.get("/api/v1/me", &forge(&expired, JWT_SECRET))
+        .await
+        .problem(401, "token_expired");
+    app.get(
+        "/api/v1/me",
+        &forge(&claims, "some-other-secret-of-enough-length!!"),
+    )
+    .await
+    .problem(401, "invalid_token");
+
+    let good = forge(&claims, JWT_SECRET);
+    app.get("/api/v1/me", &good).await.ok(200);
+    let parts: Vec<&str> = good.split('.').collect();
+    let tampered_claims = serde_json::to_string(&Claims {
+        role: Role::Admin,
+        sub: w.user("officer").into(),
+        ..claims.clone()
+    })
+    .unwrap();
+    let tampered = format!("{}.{}.{}", parts[0], b64(&tampered_claims), parts[2]);
+    app.get("/api/v1/me", &tampered)
+        .await
+        .problem(401, "invalid_token");
+
+    let none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+    app.get("/api/v1/me", &none)
+        .await
+        .problem(401, "invalid_token");
+    let hs512 = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS512),
+        &claims,
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    app.get("/api/v1/me", &hs512)
+        .await
+        .problem(401, "invalid_token");
+    app.get("/api/v1/me", "not-a-jwt")
+        .await
+        .problem(401, "invalid_token");
+    let basic = actix_web::test::TestRequest::get()
+        .uri("/api/v1/me")
+        .insert_header(("authorization", "Basic YWRtaW46eA=="))
+        .to_request();
+    app.call(basic).await.problem(401, "invalid_token");
+
+    // A token for a user that does not exist.
+    let ghost = Claims {
+        sub: uuid::Uuid::now_v7().to_string(),
+        ..claims
+    };
+    app.get("/api/v1/me", &forge(&ghost, JWT_SECRET))
+        .await
+        .problem(401, "invalid_token");
+}
+
+#[actix_web::test]
+async fn deactivated_users_tokens_stop_working() {
+    let (app, w) = TestApp::with_world().await;
+    let session = app.login("officer_a", PASSWORD).await.ok(200);
+    app.get("/api/v1/me", w.token("officer")).await.ok(200);
+    app.post(
+        &format!("/api/v1/users/{}/deactivate", w.user("officer")),
+        w.token("admin"),
+        &json!({}),
+    )
+    .await
+    .ok(200);
+    app.get("/api/v1/me", w.token("officer"))
+        .await
+        .problem(401, "account_inactive");
+    let body = json!({"refresh_token": session["refresh_token"]});
+    app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+        .await
+        .problem(401, "invalid_refresh_token");
+    app.login("officer_a", PASSWORD)
+        .await
+        .problem(401, "account_inactive");
+}
+
+#[actix_web::test]
+async fn role_changes_take_effect_without_a_new_token() {
+    let (app, w) = TestApp::with_world().await;
+    app.get("/api/v1/users", w.token("leader"))
+        .await
+        .problem(403, "forbidden");
+    app.patch(
+        &format!("/api/v1/users/{}", w.user("leader")),
+        w.token("admin"),
+        &json!({"role": "admin"}),
+    )
+    .await
+    .ok(200);
+    app.get("/api/v1/users", w.token("leader")).await.ok(200);
+}
+
+#[actix_web::test]
+async fn users_change_their_own_password() {
+    let (app, w) = TestApp::with_world().await;
+    let token = w.token("inspector");
+    let old_session = app.login("inspector_a", PASSWORD).await.ok(200);
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+
+    app.post(
+        "/api/v1/me/password",
+        token,
+        &change("wrong-password", "新的密码真的很长很长很长"),
+    )
+    .await
+    .names_field(422, "current_password");
+    app.post("/api/v1/me/password", token, &change(PASSWORD, "short"))
+        .await
+        .names_field(422, "new_password");
+    app.login("inspector_a", PASSWORD).await.ok(200);
+
+    app.post(
+        "/api/v1/me/password",
+        token,
+        &change(PASSWORD, "新的密码真的很长很长很长"),
+    )
+    .await
+    .ok(204);
+    app.login("inspector_a", PASSWORD)
+        .await
+        .problem(401, "invalid_credentials");
+    app.login("inspector_a", "新的密码真的很长很长很长")
+        .await
+        .ok(200);
+    // Sessions started with the old password are over.
+    let body = json!({"refresh_token": old_session["refresh_token"]});
+    app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+        .await
+        .problem(401, "invalid_refresh_token");
+}

@@ -1,2 +1,116 @@
-//! ops tests.
+//! Health, readiness, metrics, request ids, and the OpenAPI document.
+
+use actix_web::http::Method;
+
 use crate::common::*;
+
+#[actix_web::test]
+async fn health_and_readiness() {
+    let app = TestApp::new().await;
+    let health = app.send(Method::GET, "/healthz", None, None).await.ok(200);
+    assert_eq!(health["status"], "ok");
+    let ready = app.send(Method::GET, "/readyz", None, None).await.ok(200);
+    assert_eq!(ready["status"], "ready");
+    let expected = if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(ready["database"], expected);
+}
+
+#[actix_web::test]
+async fn every_response_has_a_request_id() {
+    let app = TestApp::new().await;
+    let a = app.send(Method::GET, "/healthz", None, None).await;
+    let b = app.send(Method::GET, "/nope", None, None).await;
+    let (a, b) = (
+        a.header("x-request-id").unwrap(),
+        b.header("x-request-id").unwrap(),
+    );
+    assert_ne!(a, b);
+    let req = actix_web::test::TestRequest::get()
+        .uri("/healthz")
+        .insert_header(("x-request-id", "client-abc-1"))
+        .to_request();
+    assert_eq!(
+        app.call(req).await.header("x-request-id"),
+        Some("client-abc-1")
+    );
+    // An unsafe id is replaced, not echoed.
+    let req = actix_web::test::TestRequest::get()
+        .uri("/healthz")
+        .insert_header(("x-request-id", "a b"))
+        .to_request();
+    assert_ne!(app.call(req).await.header("x-request-id"), Some("a b"));
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let (app, w) = TestApp::with_world().await;
+    app.get(&format!("/api/v1/units/{}", w.unit("A")), w.token("admin"))
+        .await
+        .ok(200);
+    app.get(
+        &format!("/api/v1/units/{}", uuid::Uuid::now_v7()),
+        w.token("admin"),
+    )
+    .await
+    .problem(404, "not_found");
+    let resp = app.send(Method::GET, "/metrics", None, None).await;
+    assert_eq!(resp.status, 200);
+    assert!(resp
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = &resp.text;
+    assert!(
+        text.contains(
+            r#"http_requests_total{method="GET",route="/api/v1/units/{id}",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"http_requests_total{method="GET",route="/api/v1/units/{id}",status="404"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains("http_request_duration_seconds_bucket"));
+    assert!(text.contains("db_pool_max_connections 4"));
+    assert!(text.contains("db_pool_wait_seconds_count"));
+}
+
+#[actix_web::test]
+async fn served_spec_equals_the_committed_one() {
+    let app = TestApp::new().await;
+    let served = app
+        .send(Method::GET, "/api-docs/openapi.json", None, None)
+        .await
+        .ok(200);
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json"))
+            .expect("openapi/openapi.json is JSON");
+    assert!(
+        served == committed,
+        "openapi/openapi.json is stale: regenerate it with `cargo run -- openapi > openapi/openapi.json`"
+    );
+    assert_eq!(served["openapi"], "3.1.0");
+    // And the CLI prints exactly the committed text.
+    assert_eq!(
+        campaign_tracker::openapi::document_json(),
+        include_str!("../../openapi/openapi.json")
+    );
+}
+
+#[actix_web::test]
+async fn swagger_ui_is_served() {
+    let app = TestApp::new().await;
+    let resp = app.send(Method::GET, "/swagger-ui/", None, None).await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert!(
+        resp.text.contains("swagger"),
+        "{}",
+        &resp.text[..resp.text.len().min(300)]
+    );
+}
