@@ -236,6 +236,24 @@ mod tests {
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
+    /// Every setting the code reads is documented in `.env.example`, and nothing else is.
+    #[test]
+    fn env_example_lists_every_setting() {
+        let read = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        Config::from_lookup(|name| {
+            read.borrow_mut().insert(name.to_string());
+            None
+        })
+        .unwrap();
+        let documented: std::collections::BTreeSet<String> = include_str!("../.env.example")
+            .lines()
+            .filter_map(|l| l.trim_start_matches(['#', ' ']).split_once('='))
+            .map(|(name, _)| name.to_string())
+            .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            .collect();
+        assert_eq!(*read.borrow(), documented);
+    }
+
     #[test]
     fn defaults_to_embedded_sqlite() {
         let c = config(&[]).unwrap();

@@ -61,6 +61,16 @@ fn revoke_family(conn: &mut DbConnection, family_id: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// A used token presented again: end the whole family.
+fn reused(conn: &mut DbConnection, row: &RefreshTokenRow) -> AppResult<Result<Rotation, AppError>> {
+    revoke_family(conn, &row.family_id)?;
+    tracing::warn!(user_id = %row.user_id, family = %row.family_id, "refresh token reused; family revoked");
+    Ok(Err(AppError::unauthenticated(
+        "refresh_token_reused",
+        "this refresh token was already used; all sessions from that login are ended",
+    )))
+}
+
 /// What a valid refresh gives: the user and the family to continue.
 pub struct Rotation {
     pub user_id: String,
@@ -84,12 +94,7 @@ pub fn consume(conn: &mut DbConnection, token: &str) -> AppResult<Result<Rotatio
         return Ok(Err(invalid()));
     }
     if row.used_at.is_some() {
-        revoke_family(conn, &row.family_id)?;
-        tracing::warn!(user_id = %row.user_id, family = %row.family_id, "refresh token reused; family revoked");
-        return Ok(Err(AppError::unauthenticated(
-            "refresh_token_reused",
-            "this refresh token was already used; all sessions from that login are ended",
-        )));
+        return reused(conn, &row);
     }
     if row.expires_at <= db::now() {
         return Ok(Err(AppError::unauthenticated(
@@ -97,9 +102,18 @@ pub fn consume(conn: &mut DbConnection, token: &str) -> AppResult<Result<Rotatio
             "the refresh token has expired",
         )));
     }
-    diesel::update(refresh_tokens::table.find(&row.id))
-        .set(refresh_tokens::used_at.eq(db::now()))
-        .execute(conn)?;
+    // Conditional on still being unused: of two concurrent refreshes with one token, only
+    // one marks it; the other sees no row changed and is treated as the replay it is.
+    let marked = diesel::update(
+        refresh_tokens::table
+            .find(&row.id)
+            .filter(refresh_tokens::used_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(db::now()))
+    .execute(conn)?;
+    if marked == 0 {
+        return reused(conn, &row);
+    }
     Ok(Ok(Rotation {
         user_id: row.user_id,
         family_id: row.family_id,

@@ -72,6 +72,16 @@ pub fn record_failure(
     max_failures: i32,
     lockout: Duration,
 ) -> AppResult<()> {
+    record_failure_once(conn, key, max_failures, lockout, false)
+}
+
+fn record_failure_once(
+    conn: &mut DbConnection,
+    key: &str,
+    max_failures: i32,
+    lockout: Duration,
+    retried: bool,
+) -> AppResult<()> {
     let now = db::now();
     let existing: Option<(i32, NaiveDateTime)> = login_throttles::table
         .find(key)
@@ -95,14 +105,26 @@ pub fn record_failure(
             ))
             .execute(conn)?;
     } else {
-        diesel::insert_into(login_throttles::table)
-            .values((
-                login_throttles::key.eq(key),
-                login_throttles::failures.eq(failures),
-                login_throttles::window_started_at.eq(window_started_at),
-                login_throttles::locked_until.eq(locked_until),
-            ))
-            .execute(conn)?;
+        // In a savepoint: on PostgreSQL a concurrent first failure for the same key can win
+        // the insert; then this one counts as the second, instead of failing the login.
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(login_throttles::table)
+                .values((
+                    login_throttles::key.eq(key),
+                    login_throttles::failures.eq(failures),
+                    login_throttles::window_started_at.eq(window_started_at),
+                    login_throttles::locked_until.eq(locked_until),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) if !retried => {
+                return record_failure_once(conn, key, max_failures, lockout, true);
+            }
+            other => {
+                other?;
+            }
+        }
     }
     Ok(())
 }
