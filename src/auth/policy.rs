@@ -155,7 +155,8 @@ mod tests {
         use Denial::*;
         use Role::*;
         let ok = Ok(());
-        let cases: &[(Role, Action, Option<&str>, Result<(), Denial>)] = &[
+        type Case = (Role, Action, Option<&'static str>, Result<(), Denial>);
+        let cases: &[Case] = &[
             // Reading the organisation: by scope.
             (Admin, Action::ReadOrg, Some(TOWN_B), ok),
             (Leader, Action::ReadOrg, Some(TOWN_B), ok),

@@ -57,13 +57,13 @@ impl UnitKind {
     /// The tree's shape: which kind of unit may hang under which. `None` is the root.
     pub fn may_have_parent(self, parent: Option<UnitKind>) -> bool {
         use UnitKind::*;
-        match (self, parent) {
-            (District, None) => true,
-            (Town | Street | Department, Some(District)) => true,
-            (Village | Community, Some(Town | Street)) => true,
-            (Grid, Some(Town | Street | Village | Community)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, parent),
+            (District, None)
+                | (Town | Street | Department, Some(District))
+                | (Village | Community, Some(Town | Street))
+                | (Grid, Some(Town | Street | Village | Community))
+        )
     }
 
     fn parent_rule(self) -> &'static str {
