@@ -249,7 +249,9 @@ mod tests {
             .lines()
             .filter_map(|l| l.trim_start_matches(['#', ' ']).split_once('='))
             .map(|(name, _)| name.to_string())
-            .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            .filter(|name| {
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            })
             .collect();
         assert_eq!(*read.borrow(), documented);
     }

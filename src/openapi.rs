@@ -37,6 +37,24 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
 )]
 pub struct ApiDoc;
 
+/// The 403 of operations only admins may perform; list it in their `responses(...)`.
+/// (Other operations never answer 403: out-of-scope resources answer 404.)
+#[derive(utoipa::IntoResponses)]
+pub enum AdminOnly {
+    /// The caller is not an admin.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+}
+
+/// The 409 of operations that can collide with existing data (a duplicate code, username
+/// or pairing); list it in their `responses(...)`.
+#[derive(utoipa::IntoResponses)]
+pub enum Conflicts {
+    /// Conflicts with existing data; `code` says which rule.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+}
+
 /// The complete document, as served at `/api-docs/openapi.json`.
 pub fn document() -> OpenApiDoc {
     let (_, doc) = actix_web::App::new()
@@ -66,7 +84,9 @@ fn problem_response(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
-/// Adds the bearer scheme and, to each operation, the error responses it can give.
+/// Adds the bearer scheme and, to each operation, the error responses every operation of
+/// its shape can give. Responses particular to an operation (403 for admin-only ones, 409,
+/// 429) are listed at the operation.
 pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
@@ -114,17 +134,7 @@ fn add_errors(op: &mut Operation, has_id: bool, touches_db: bool) {
         has_body || has_params,
     );
     add("401", "Missing, invalid or expired access token", secured);
-    add(
-        "403",
-        "The caller's role may not perform this operation",
-        secured,
-    );
     add("404", "Not found, or outside the caller's scope", has_id);
-    add(
-        "409",
-        "Conflicts with existing data (e.g. a duplicate code)",
-        has_body,
-    );
     add("413", "Request body too large", has_body);
     add("415", "Request body is not JSON", has_body);
     add(

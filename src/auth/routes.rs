@@ -102,7 +102,7 @@ pub async fn login(
     let LoginRequest {
         username,
         password: given,
-    } = body.0;
+    } = body.into_inner()?;
     let mut checks = Checks::new();
     if username.is_empty() || username.chars().count() > 64 {
         checks.fail("username", "must be 1 to 64 characters");
@@ -200,7 +200,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: Json<RefreshRequest>,
 ) -> AppResult<web::Json<TokenResponse>> {
-    let token = body.0.validate()?;
+    let token = body.into_inner()?.validate()?;
     let ttl = state.tokens.refresh_ttl;
     let outcome = state
         .db
@@ -243,7 +243,7 @@ pub async fn logout(
     actor: Actor,
     body: Json<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
-    let token = body.0.validate()?;
+    let token = body.into_inner()?.validate()?;
     state
         .db
         .write(move |conn| model::revoke(conn, &actor.user_id, &token))
@@ -252,7 +252,11 @@ pub async fn logout(
 }
 
 /// The caller's own account.
-#[utoipa::path(tag = "auth", responses((status = 200, body = User)), security(("bearer_auth" = [])))]
+#[utoipa::path(
+    tag = "auth",
+    responses((status = 200, description = "The caller's account", body = User)),
+    security(("bearer_auth" = []))
+)]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, actor: Actor) -> AppResult<web::Json<User>> {
     let row = state
@@ -262,11 +266,17 @@ pub async fn me(state: web::Data<AppState>, actor: Actor) -> AppResult<web::Json
     Ok(web::Json(row.try_into()?))
 }
 
-/// Change the caller's own password. Ends the caller's other sessions.
+/// Change the caller's own password. Ends the caller's other sessions. Wrong current
+/// passwords count towards the same lockout as failed logins, so a stolen access token
+/// cannot be used to guess the password.
 #[utoipa::path(
     tag = "auth",
     request_body = PasswordChange,
-    responses((status = 204, description = "Password changed")),
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 429, description = "Too many wrong current passwords; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
     security(("bearer_auth" = []))
 )]
 #[post("/me/password")]
@@ -278,32 +288,48 @@ pub async fn change_password(
     let PasswordChange {
         current_password,
         new_password,
-    } = body.0;
+    } = body.into_inner()?;
     let mut checks = Checks::new();
     checks.check("new_password", password::check_strength(&new_password));
-    if current_password.is_empty() {
-        checks.fail("current_password", "must not be empty");
+    if current_password.is_empty()
+        || current_password.chars().count() > password::MAX_PASSWORD_CHARS
+    {
+        checks.fail("current_password", "must be 1 to 128 characters");
     }
     checks.finish()?;
+    let key = throttle::user_key(&actor.username);
     let user_id = actor.user_id.clone();
+    let check_key = key.clone();
     let row = state
         .db
-        .read(move |conn| users::find(conn, &user_id))
+        .read(move |conn| {
+            throttle::check(conn, std::slice::from_ref(&check_key))?;
+            users::find(conn, &user_id)
+        })
         .await?;
     let new_hash = web::block(move || {
         if !password::verify(&current_password, &row.password_hash) {
-            return Err(AppError::invalid(
-                "current_password",
-                "is not the current password",
-            ));
+            return Ok(None);
         }
-        password::hash(&new_password)
+        password::hash(&new_password).map(Some)
     })
     .await
     .map_err(|e| AppError::internal(e.to_string()))??;
-    state
+    let (max_failures, lockout) = (state.config.login_max_failures, state.config.login_lockout);
+    let outcome = state
         .db
-        .write(move |conn| users::set_password(conn, &actor.user_id, new_hash))
+        .write(move |conn| match new_hash {
+            Some(hash) => users::set_password(conn, &actor.user_id, hash).map(Ok),
+            None => {
+                throttle::record_failure(conn, &key, max_failures, lockout)?;
+                Ok(Err(AppError::invalid(
+                    "current_password",
+                    "is not the current password",
+                )))
+            }
+        })
         .await?;
+    // A wrong password is reported after its failure was committed.
+    outcome?;
     Ok(HttpResponse::NoContent().finish())
 }

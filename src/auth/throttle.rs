@@ -118,7 +118,10 @@ fn record_failure_once(
                 .execute(conn)
         });
         match inserted {
-            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) if !retried => {
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) if !retried => {
                 return record_failure_once(conn, key, max_failures, lockout, true);
             }
             other => {

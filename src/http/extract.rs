@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, AppResult, FieldError};
 
 /// Request body limit, registered as app data by the app builder.
 #[derive(Debug, Clone, Copy)]
@@ -20,12 +20,24 @@ pub struct BodyLimit(pub usize);
 /// A JSON body. Content type must be `application/json` (or `+json`); the body must fit
 /// [`BodyLimit`]; syntax errors are 400, content errors (wrong type, missing or unknown
 /// field) are 422 with the field's path.
+///
+/// Extraction never fails: the outcome is held until the handler calls
+/// [`Json::into_inner`], after it has authorised the caller. actix resolves extractors
+/// concurrently and reports whichever fails first, so a failing body would otherwise race
+/// the 401/403 of the [`Actor`](crate::auth::Actor) and a caller could learn about an
+/// operation it may not perform.
 #[derive(Debug)]
-pub struct Json<T>(pub T);
+pub struct Json<T>(AppResult<T>);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> AppResult<T> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = req
@@ -42,24 +54,27 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .map_or(1 << 20, |l| l.0);
         let mut payload = payload.take();
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType(
-                    "the request body must be JSON (Content-Type: application/json)".into(),
-                ));
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| AppError::BadRequest {
-                    code: "unreadable_body",
-                    detail: format!("the request body could not be read: {e}"),
-                    errors: Vec::new(),
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge { limit });
+            let read = async move {
+                if !content_type_ok {
+                    return Err(AppError::UnsupportedMediaType(
+                        "the request body must be JSON (Content-Type: application/json)".into(),
+                    ));
                 }
-                body.extend_from_slice(&chunk);
-            }
-            parse_json(&body).map(Json)
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| AppError::BadRequest {
+                        code: "unreadable_body",
+                        detail: format!("the request body could not be read: {e}"),
+                        errors: Vec::new(),
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(AppError::PayloadTooLarge { limit });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                parse_json(&body)
+            };
+            Ok(Json(read.await))
         })
     }
 }

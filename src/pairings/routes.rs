@@ -7,13 +7,19 @@ use crate::app::AppState;
 use crate::auth::{Action, Actor};
 use crate::error::AppResult;
 use crate::http::{Json, Page, PageParams, PathId, Query};
+use crate::openapi::AdminOnly;
+use crate::openapi::Conflicts;
 use crate::pairings::model::{self, NewPairing, Pairing, PairingFilter};
 
 /// Pair a department with a town, street, village or community.
 #[utoipa::path(
     tag = "pairings",
     request_body = NewPairing,
-    responses((status = 201, description = "Created", body = Pairing, headers(("Location" = String)))),
+    responses(
+        (status = 201, description = "Created", body = Pairing, headers(("Location" = String))),
+        AdminOnly,
+        Conflicts,
+    ),
     security(("bearer_auth" = []))
 )]
 #[post("/pairings")]
@@ -23,7 +29,7 @@ pub async fn create_pairing(
     body: Json<NewPairing>,
 ) -> AppResult<HttpResponse> {
     actor.require(Action::ManageOrg)?;
-    let input = body.0;
+    let input = body.into_inner()?;
     let row = state
         .db
         .write(move |conn| model::create(conn, &input))
@@ -38,7 +44,7 @@ pub async fn create_pairing(
 #[utoipa::path(
     tag = "pairings",
     params(PageParams, PairingFilter),
-    responses((status = 200, body = Page<Pairing>)),
+    responses((status = 200, description = "A page of pairings", body = Page<Pairing>)),
     security(("bearer_auth" = []))
 )]
 #[get("/pairings")]
@@ -62,7 +68,7 @@ pub async fn list_pairings(
 #[utoipa::path(
     tag = "pairings",
     params(("id" = uuid::Uuid, Path, description = "Pairing id")),
-    responses((status = 200, body = Pairing)),
+    responses((status = 200, description = "The pairing", body = Pairing)),
     security(("bearer_auth" = []))
 )]
 #[get("/pairings/{id}")]
@@ -95,7 +101,7 @@ pub async fn get_pairing(
 #[utoipa::path(
     tag = "pairings",
     params(("id" = uuid::Uuid, Path, description = "Pairing id")),
-    responses((status = 204, description = "Deleted")),
+    responses((status = 204, description = "Deleted"), AdminOnly),
     security(("bearer_auth" = []))
 )]
 #[delete("/pairings/{id}")]

@@ -9,6 +9,7 @@ use crate::app::AppState;
 use crate::auth::{Action, Actor};
 use crate::error::{AppError, AppResult};
 use crate::http::{Json, Page, PageParams, PathId, Query};
+use crate::openapi::{AdminOnly, Conflicts};
 use crate::units::model::{self, NewUnit, Unit, UnitFilter, UnitUpdate};
 
 fn to_views(rows: Vec<model::UnitRow>) -> AppResult<Vec<Unit>> {
@@ -19,7 +20,11 @@ fn to_views(rows: Vec<model::UnitRow>) -> AppResult<Vec<Unit>> {
 #[utoipa::path(
     tag = "units",
     request_body = NewUnit,
-    responses((status = 201, description = "Created", body = Unit, headers(("Location" = String)))),
+    responses(
+        (status = 201, description = "Created", body = Unit, headers(("Location" = String))),
+        AdminOnly,
+        Conflicts,
+    ),
     security(("bearer_auth" = []))
 )]
 #[post("/units")]
@@ -29,7 +34,7 @@ pub async fn create_unit(
     body: Json<NewUnit>,
 ) -> AppResult<HttpResponse> {
     actor.require(Action::ManageOrg)?;
-    let input = body.0;
+    let input = body.into_inner()?;
     let boundary = input.validate()?;
     let row = state
         .db
@@ -45,7 +50,7 @@ pub async fn create_unit(
 #[utoipa::path(
     tag = "units",
     params(PageParams, UnitFilter),
-    responses((status = 200, body = Page<Unit>)),
+    responses((status = 200, description = "A page of units", body = Page<Unit>)),
     security(("bearer_auth" = []))
 )]
 #[get("/units")]
@@ -129,7 +134,7 @@ async fn visible_unit(state: &AppState, actor: &Actor, id: PathId) -> AppResult<
 #[utoipa::path(
     tag = "units",
     params(("id" = uuid::Uuid, Path, description = "Unit id")),
-    responses((status = 200, body = Unit)),
+    responses((status = 200, description = "The unit", body = Unit)),
     security(("bearer_auth" = []))
 )]
 #[get("/units/{id}")]
@@ -147,7 +152,7 @@ pub async fn get_unit(
 #[utoipa::path(
     tag = "units",
     params(("id" = uuid::Uuid, Path, description = "Unit id"), PageParams),
-    responses((status = 200, body = Page<Unit>)),
+    responses((status = 200, description = "The unit and its descendants, in tree order", body = Page<Unit>)),
     security(("bearer_auth" = []))
 )]
 #[get("/units/{id}/subtree")]
@@ -171,7 +176,7 @@ pub async fn unit_subtree(
     tag = "units",
     params(("id" = uuid::Uuid, Path, description = "Unit id")),
     request_body = UnitUpdate,
-    responses((status = 200, body = Unit)),
+    responses((status = 200, description = "The changed unit", body = Unit), AdminOnly, Conflicts),
     security(("bearer_auth" = []))
 )]
 #[patch("/units/{id}")]
@@ -182,7 +187,7 @@ pub async fn update_unit(
     body: Json<UnitUpdate>,
 ) -> AppResult<web::Json<Unit>> {
     actor.require(Action::ManageOrg)?;
-    let input = body.0;
+    let input = body.into_inner()?;
     let row = state
         .db
         .write(move |conn| {
@@ -199,6 +204,7 @@ pub async fn update_unit(
     params(("id" = uuid::Uuid, Path, description = "Unit id")),
     responses(
         (status = 204, description = "Deleted"),
+        AdminOnly,
         (status = 409, description = "The unit still has children, users or pairings", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer_auth" = []))

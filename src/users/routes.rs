@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::auth::{password, Action, Actor};
 use crate::error::{AppError, AppResult};
 use crate::http::{Json, Page, PageParams, PathId, Query};
+use crate::openapi::{AdminOnly, Conflicts};
 use crate::users::model::{self, NewUser, User, UserFilter, UserUpdate};
 
 async fn hash_password(password: String) -> AppResult<String> {
@@ -20,7 +21,11 @@ async fn hash_password(password: String) -> AppResult<String> {
 #[utoipa::path(
     tag = "users",
     request_body = NewUser,
-    responses((status = 201, description = "Created", body = User, headers(("Location" = String)))),
+    responses(
+        (status = 201, description = "Created", body = User, headers(("Location" = String))),
+        AdminOnly,
+        Conflicts,
+    ),
     security(("bearer_auth" = []))
 )]
 #[post("/users")]
@@ -30,7 +35,7 @@ pub async fn create_user(
     body: Json<NewUser>,
 ) -> AppResult<HttpResponse> {
     actor.require(Action::ManageUsers)?;
-    let input = body.0;
+    let input = body.into_inner()?;
     input.validate()?;
     let hash = hash_password(input.password.clone()).await?;
     let row = state
@@ -47,7 +52,7 @@ pub async fn create_user(
 #[utoipa::path(
     tag = "users",
     params(PageParams, UserFilter),
-    responses((status = 200, body = Page<User>)),
+    responses((status = 200, description = "A page of users", body = Page<User>), AdminOnly),
     security(("bearer_auth" = []))
 )]
 #[get("/users")]
@@ -75,7 +80,7 @@ pub async fn list_users(
 #[utoipa::path(
     tag = "users",
     params(("id" = uuid::Uuid, Path, description = "User id")),
-    responses((status = 200, body = User)),
+    responses((status = 200, description = "The user", body = User), AdminOnly),
     security(("bearer_auth" = []))
 )]
 #[get("/users/{id}")]
@@ -97,7 +102,7 @@ pub async fn get_user(
     tag = "users",
     params(("id" = uuid::Uuid, Path, description = "User id")),
     request_body = UserUpdate,
-    responses((status = 200, body = User)),
+    responses((status = 200, description = "The changed user", body = User), AdminOnly),
     security(("bearer_auth" = []))
 )]
 #[patch("/users/{id}")]
@@ -108,7 +113,7 @@ pub async fn update_user(
     body: Json<UserUpdate>,
 ) -> AppResult<web::Json<User>> {
     actor.require(Action::ManageUsers)?;
-    let input = body.0;
+    let input = body.into_inner()?;
     input.validate()?;
     refuse_self_lockout(&actor, &id, &input)?;
     let hash = match input.password.clone() {
@@ -128,6 +133,7 @@ pub async fn update_user(
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "Deactivated", body = User),
+        AdminOnly,
         (status = 422, description = "An admin cannot deactivate their own account", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer_auth" = []))

@@ -42,12 +42,16 @@ impl Drop for TestDb {
 }
 
 fn fresh_database() -> (String, TestDb) {
-    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         Some(admin_url) => {
             let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
             let mut conn = diesel::PgConnection::establish(&admin_url)
                 .unwrap_or_else(|e| panic!("TEST_DATABASE_URL: cannot connect: {e}"));
-            conn.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
+            conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                .expect("create schema");
             let sep = if admin_url.contains('?') { '&' } else { '?' };
             let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}");
             (url, TestDb::Postgres { admin_url, schema })
@@ -81,10 +85,19 @@ impl Resp {
     #[track_caller]
     pub fn problem_status(&self, status: u16) -> Value {
         assert_eq!(self.status.as_u16(), status, "status of {}", self.text);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "content type of {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "content type of {}",
+            self.text
+        );
         let body = self.json();
         assert_eq!(body["status"], status);
-        assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string(), "{}", self.text);
+        assert!(
+            body["title"].is_string() && body["detail"].is_string() && body["type"].is_string(),
+            "{}",
+            self.text
+        );
         assert!(body["code"].is_string(), "{}", self.text);
         body
     }
@@ -101,9 +114,15 @@ impl Resp {
     #[track_caller]
     pub fn names_field(&self, status: u16, field: &str) -> Value {
         let body = self.problem_status(status);
-        let fields: Vec<&str> =
-            body["errors"].as_array().map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect()).unwrap_or_default();
-        assert!(fields.contains(&field), "expected {field} in {fields:?}: {}", self.text);
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(
+            fields.contains(&field),
+            "expected {field} in {fields:?}: {}",
+            self.text
+        );
         body.clone()
     }
 
@@ -163,7 +182,8 @@ pub struct TestApp {
 
 fn password_hash() -> String {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| password::hash(PASSWORD).expect("hash")).clone()
+    HASH.get_or_init(|| password::hash(PASSWORD).expect("hash"))
+        .clone()
 }
 
 impl TestApp {
@@ -188,8 +208,13 @@ impl TestApp {
         }
         let config = Config::from_lookup(|k| settings.get(k).cloned()).expect("test config");
         let state = app::prepare(config).expect("prepare app");
-        let service = boxed::service(actix_web::test::init_service(app::build(state.clone())).await);
-        TestApp { state, service, _db: guard }
+        let service =
+            boxed::service(actix_web::test::init_service(app::build(state.clone())).await);
+        TestApp {
+            state,
+            service,
+            _db: guard,
+        }
     }
 
     /// Runs `f` on a connection of this app's database.
@@ -199,7 +224,10 @@ impl TestApp {
     }
 
     pub fn token_for(&self, user_id: &str, role: Role, unit_id: &str) -> String {
-        self.state.tokens.issue(user_id, role, unit_id).expect("token")
+        self.state
+            .tokens
+            .issue(user_id, role, unit_id)
+            .expect("token")
     }
 
     /// A fresh app with the fixture district loaded.
@@ -216,7 +244,12 @@ impl TestApp {
         let mut pairings_by_key: HashMap<&'static str, String> = HashMap::new();
         self.db(|conn| {
             db::write_tx(conn, |conn| {
-                let mut unit = |key: &'static str, code: &str, name: &str, kind: UnitKind, parent: Option<&str>, boundary: Option<Value>| {
+                let mut unit = |key: &'static str,
+                                code: &str,
+                                name: &str,
+                                kind: UnitKind,
+                                parent: Option<&str>,
+                                boundary: Option<Value>| {
                     let input = NewUnit {
                         code: code.into(),
                         name: name.into(),
@@ -231,12 +264,54 @@ impl TestApp {
                 };
                 unit("D", "HZGX", "菏泽高新区", UnitKind::District, None, None);
                 unit("A", "HZGX-LLZ", "吕陵镇", UnitKind::Town, Some("D"), None);
-                unit("VA", "HZGX-LLZ-ZZ", "寨庄行政村", UnitKind::Village, Some("A"), None);
-                unit("GA", "HZGX-LLZ-ZZ-G01", "寨庄第一网格", UnitKind::Grid, Some("VA"), Some(square(115.48, 35.25, 0.01)));
-                unit("B", "HZGX-MLGZ", "马岭岗镇", UnitKind::Town, Some("D"), None);
-                unit("VB", "HZGX-MLGZ-CL", "程楼行政村", UnitKind::Village, Some("B"), None);
-                unit("GB", "HZGX-MLGZ-CL-G01", "程楼第一网格", UnitKind::Grid, Some("VB"), Some(square(115.50, 35.21, 0.01)));
-                unit("P", "HZGX-DQGZB", "党群工作部", UnitKind::Department, Some("D"), None);
+                unit(
+                    "VA",
+                    "HZGX-LLZ-ZZ",
+                    "寨庄行政村",
+                    UnitKind::Village,
+                    Some("A"),
+                    None,
+                );
+                unit(
+                    "GA",
+                    "HZGX-LLZ-ZZ-G01",
+                    "寨庄第一网格",
+                    UnitKind::Grid,
+                    Some("VA"),
+                    Some(square(115.48, 35.25, 0.01)),
+                );
+                unit(
+                    "B",
+                    "HZGX-MLGZ",
+                    "马岭岗镇",
+                    UnitKind::Town,
+                    Some("D"),
+                    None,
+                );
+                unit(
+                    "VB",
+                    "HZGX-MLGZ-CL",
+                    "程楼行政村",
+                    UnitKind::Village,
+                    Some("B"),
+                    None,
+                );
+                unit(
+                    "GB",
+                    "HZGX-MLGZ-CL-G01",
+                    "程楼第一网格",
+                    UnitKind::Grid,
+                    Some("VB"),
+                    Some(square(115.50, 35.21, 0.01)),
+                );
+                unit(
+                    "P",
+                    "HZGX-DQGZB",
+                    "党群工作部",
+                    UnitKind::Department,
+                    Some("D"),
+                    None,
+                );
 
                 for (key, username, role, unit_key) in [
                     ("admin", "admin", Role::Admin, "D"),
@@ -257,7 +332,10 @@ impl TestApp {
                     users_by_key.insert(key, row.id);
                 }
                 let ga = units::find(conn, &units_by_key["GA"]).expect("GA");
-                let lead = units::UnitUpdate { leader_id: Some(Some(users_by_key["inspector"].clone())), ..Default::default() };
+                let lead = units::UnitUpdate {
+                    leader_id: Some(Some(users_by_key["inspector"].clone())),
+                    ..Default::default()
+                };
                 units::update(conn, &ga, &lead).expect("set leader");
 
                 for (key, partner) in [("PA", "A"), ("PB", "B")] {
@@ -266,7 +344,8 @@ impl TestApp {
                         partner_id: units_by_key[partner].clone(),
                         note: "创城包联".into(),
                     };
-                    let row = campaign_tracker::pairings::model::create(conn, &input).expect("pairing");
+                    let row =
+                        campaign_tracker::pairings::model::create(conn, &input).expect("pairing");
                     pairings_by_key.insert(key, row.id);
                 }
                 Ok::<_, campaign_tracker::error::AppError>(())
@@ -283,19 +362,40 @@ impl TestApp {
         ];
         let tokens = roles
             .iter()
-            .map(|(key, role, unit)| (*key, self.token_for(&users_by_key[key], *role, &units_by_key[unit])))
+            .map(|(key, role, unit)| {
+                (
+                    *key,
+                    self.token_for(&users_by_key[key], *role, &units_by_key[unit]),
+                )
+            })
             .collect();
-        World { units: units_by_key, users: users_by_key, pairings: pairings_by_key, tokens }
+        World {
+            units: units_by_key,
+            users: users_by_key,
+            pairings: pairings_by_key,
+            tokens,
+        }
     }
 
     /// Sends a request; `body` is sent as JSON when given.
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Resp {
-        let mut req = TestRequest::default().method(method).uri(path).peer_addr("10.1.2.3:5555".parse().expect("addr"));
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut req = TestRequest::default()
+            .method(method)
+            .uri(path)
+            .peer_addr("10.1.2.3:5555".parse().expect("addr"));
         if let Some(token) = token {
             req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
         }
         if let Some(body) = body {
-            req = req.insert_header((header::CONTENT_TYPE, "application/json")).set_payload(body.to_string());
+            req = req
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .set_payload(body.to_string());
         }
         self.call(req.to_request()).await
     }
@@ -305,7 +405,11 @@ impl TestApp {
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = actix_web::test::read_body(resp).await;
-        Resp { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+        Resp {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {
@@ -315,14 +419,21 @@ impl TestApp {
         self.send(Method::POST, path, Some(token), Some(body)).await
     }
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Resp {
-        self.send(Method::PATCH, path, Some(token), Some(body)).await
+        self.send(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
     pub async fn delete(&self, path: &str, token: &str) -> Resp {
         self.send(Method::DELETE, path, Some(token), None).await
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Resp {
-        self.send(Method::POST, "/api/v1/auth/login", None, Some(&json!({"username": username, "password": password}))).await
+        self.send(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"username": username, "password": password})),
+        )
+        .await
     }
 }
 

@@ -11,7 +11,10 @@ async fn malformed_json_is_400() {
     let (app, w) = TestApp::with_world().await;
     let req = TestRequest::post()
         .uri("/api/v1/units")
-        .insert_header((header::AUTHORIZATION, format!("Bearer {}", w.token("admin"))))
+        .insert_header((
+            header::AUTHORIZATION,
+            format!("Bearer {}", w.token("admin")),
+        ))
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .set_payload("{\"code\": \"X\", ")
         .to_request();
@@ -23,7 +26,10 @@ async fn wrong_content_type_is_415() {
     let (app, w) = TestApp::with_world().await;
     let req = TestRequest::post()
         .uri("/api/v1/units")
-        .insert_header((header::AUTHORIZATION, format!("Bearer {}", w.token("admin"))))
+        .insert_header((
+            header::AUTHORIZATION,
+            format!("Bearer {}", w.token("admin")),
+        ))
         .insert_header((header::CONTENT_TYPE, "text/plain"))
         .set_payload("{}")
         .to_request();
@@ -40,13 +46,22 @@ async fn wrong_type_missing_and_unknown_fields_are_422_naming_the_field() {
     let (app, w) = TestApp::with_world().await;
     let admin = w.token("admin");
     let body = json!({"code": "X1", "name": 5, "kind": "town", "parent_id": w.unit("D")});
-    app.post("/api/v1/units", admin, &body).await.names_field(422, "name");
+    app.post("/api/v1/units", admin, &body)
+        .await
+        .names_field(422, "name");
     let body = json!({"code": "X1", "kind": "town", "parent_id": w.unit("D")});
-    app.post("/api/v1/units", admin, &body).await.names_field(422, "name");
+    app.post("/api/v1/units", admin, &body)
+        .await
+        .names_field(422, "name");
     let body = json!({"code": "X1", "name": "新镇", "kind": "town", "parent_id": w.unit("D"), "path": "/x/"});
-    app.post("/api/v1/units", admin, &body).await.names_field(422, "path");
-    let body = json!({"code": "X1", "name": "新镇", "kind": "metropolis", "parent_id": w.unit("D")});
-    app.post("/api/v1/units", admin, &body).await.names_field(422, "kind");
+    app.post("/api/v1/units", admin, &body)
+        .await
+        .names_field(422, "path");
+    let body =
+        json!({"code": "X1", "name": "新镇", "kind": "metropolis", "parent_id": w.unit("D")});
+    app.post("/api/v1/units", admin, &body)
+        .await
+        .names_field(422, "kind");
     // Nothing was written by any of these.
     let list = app.get("/api/v1/units?q=X1", admin).await.ok(200);
     assert_eq!(list["total"], 0);
@@ -56,19 +71,40 @@ async fn wrong_type_missing_and_unknown_fields_are_422_naming_the_field() {
 async fn body_over_the_limit_is_413() {
     let app = TestApp::with_settings(&[("MAX_BODY_BYTES", "2048")]).await;
     let w = app.load_world();
-    let body = json!({"code": "X1", "name": "x".repeat(5000), "kind": "town", "parent_id": w.unit("D")});
-    app.post("/api/v1/units", w.token("admin"), &body).await.problem(413, "payload_too_large");
+    let body =
+        json!({"code": "X1", "name": "x".repeat(5000), "kind": "town", "parent_id": w.unit("D")});
+    app.post("/api/v1/units", w.token("admin"), &body)
+        .await
+        .problem(413, "payload_too_large");
 }
 
 #[actix_web::test]
 async fn unknown_route_is_404_and_wrong_method_405_with_allow() {
     let (app, w) = TestApp::with_world().await;
-    app.get("/api/v1/nothing-here", w.token("admin")).await.problem(404, "not_found");
-    app.send(Method::GET, "/no/such/page", None, None).await.problem(404, "not_found");
-    let resp = app.send(Method::PUT, "/api/v1/units", Some(w.token("admin")), Some(&json!({}))).await;
+    app.get("/api/v1/nothing-here", w.token("admin"))
+        .await
+        .problem(404, "not_found");
+    app.send(Method::GET, "/no/such/page", None, None)
+        .await
+        .problem(404, "not_found");
+    let resp = app
+        .send(
+            Method::PUT,
+            "/api/v1/units",
+            Some(w.token("admin")),
+            Some(&json!({})),
+        )
+        .await;
     resp.problem(405, "method_not_allowed");
     assert_eq!(resp.header("allow"), Some("GET, POST"));
-    let resp = app.send(Method::POST, &format!("/api/v1/units/{}", w.unit("A")), Some(w.token("admin")), None).await;
+    let resp = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/units/{}", w.unit("A")),
+            Some(w.token("admin")),
+            None,
+        )
+        .await;
     resp.problem(405, "method_not_allowed");
 }
 
@@ -76,23 +112,49 @@ async fn unknown_route_is_404_and_wrong_method_405_with_allow() {
 async fn bad_path_and_query_parameters_are_400_naming_them() {
     let (app, w) = TestApp::with_world().await;
     let admin = w.token("admin");
-    app.get("/api/v1/units/not-a-uuid", admin).await.names_field(400, "id");
-    app.get("/api/v1/units?page=0", admin).await.names_field(400, "page");
-    app.get("/api/v1/units?per_page=101", admin).await.names_field(400, "per_page");
-    app.get("/api/v1/units?per_page=ten", admin).await.names_field(400, "per_page");
-    app.get("/api/v1/units?kind=planet", admin).await.names_field(400, "kind");
-    app.get("/api/v1/units?sort=colour", admin).await.names_field(400, "sort");
-    app.get("/api/v1/units?parent_id=nope", admin).await.names_field(400, "parent_id");
-    app.get("/api/v1/units/locate?lat=91&lon=115", admin).await.names_field(400, "lat");
-    app.get("/api/v1/units/locate?lat=35", admin).await.names_field(400, "lon");
-    app.get("/api/v1/units/locate?lat=NaN&lon=115", admin).await.names_field(400, "lat");
+    app.get("/api/v1/units/not-a-uuid", admin)
+        .await
+        .names_field(400, "id");
+    app.get("/api/v1/units?page=0", admin)
+        .await
+        .names_field(400, "page");
+    app.get("/api/v1/units?per_page=101", admin)
+        .await
+        .names_field(400, "per_page");
+    app.get("/api/v1/units?per_page=ten", admin)
+        .await
+        .names_field(400, "per_page");
+    app.get("/api/v1/units?kind=planet", admin)
+        .await
+        .names_field(400, "kind");
+    app.get("/api/v1/units?sort=colour", admin)
+        .await
+        .names_field(400, "sort");
+    app.get("/api/v1/units?parent_id=nope", admin)
+        .await
+        .names_field(400, "parent_id");
+    app.get("/api/v1/units/locate?lat=91&lon=115", admin)
+        .await
+        .names_field(400, "lat");
+    app.get("/api/v1/units/locate?lat=35", admin)
+        .await
+        .names_field(400, "lon");
+    app.get("/api/v1/units/locate?lat=NaN&lon=115", admin)
+        .await
+        .names_field(400, "lat");
 }
 
 #[actix_web::test]
 async fn missing_resources_are_404() {
     let (app, w) = TestApp::with_world().await;
     let id = uuid::Uuid::now_v7();
-    app.get(&format!("/api/v1/units/{id}"), w.token("admin")).await.problem(404, "not_found");
-    app.get(&format!("/api/v1/users/{id}"), w.token("admin")).await.problem(404, "not_found");
-    app.get(&format!("/api/v1/pairings/{id}"), w.token("admin")).await.problem(404, "not_found");
+    app.get(&format!("/api/v1/units/{id}"), w.token("admin"))
+        .await
+        .problem(404, "not_found");
+    app.get(&format!("/api/v1/users/{id}"), w.token("admin"))
+        .await
+        .problem(404, "not_found");
+    app.get(&format!("/api/v1/pairings/{id}"), w.token("admin"))
+        .await
+        .problem(404, "not_found");
 }
