@@ -264,6 +264,18 @@ pub fn now() -> chrono::NaiveDateTime {
     chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
 }
 
+diesel::define_sql_function! {
+    /// SQL `lower()`, which both backends have.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// LIKE pattern for a case-insensitive substring search, to compare with `lower(column)`
+/// and `.escape('\\')`. SQLite's LIKE ignores ASCII case and PostgreSQL's does not;
+/// lowering both sides makes the two backends answer alike.
+pub fn contains_pattern(text: &str) -> String {
+    format!("%{}%", like_escape(&text.to_lowercase()))
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `.escape('\\')`.
 pub fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -311,5 +323,6 @@ mod tests {
     fn escapes_like_patterns() {
         assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
         assert_eq!(like_escape("马岭岗"), "马岭岗");
+        assert_eq!(contains_pattern("MLGZ_1"), "%mlgz\\_1%");
     }
 }

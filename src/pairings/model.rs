@@ -121,10 +121,7 @@ pub fn create(conn: &mut DbConnection, input: &NewPairing) -> AppResult<PairingR
         .count()
         .get_result(conn)?;
     if exists > 0 {
-        return Err(AppError::conflict(
-            "already_paired",
-            "this department is already paired with this unit",
-        ));
+        return Err(already_paired());
     }
     let row = PairingRow {
         id: uuid::Uuid::now_v7().to_string(),
@@ -141,8 +138,27 @@ pub fn create(conn: &mut DbConnection, input: &NewPairing) -> AppResult<PairingR
             pairings::note.eq(&row.note),
             pairings::created_at.eq(row.created_at),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|e| match e {
+            // Why: the `exists` check above cannot see a concurrent request's uncommitted
+            // pairing (PostgreSQL runs READ COMMITTED), so the unique index on
+            // (department_id, partner_id) refuses the later one; it must still get
+            // `already_paired`, not the generic `already_exists` (found by the concurrent
+            // test in tests/api/pairings.rs).
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => already_paired(),
+            other => other.into(),
+        })?;
     Ok(row)
+}
+
+fn already_paired() -> AppError {
+    AppError::conflict(
+        "already_paired",
+        "this department is already paired with this unit",
+    )
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<PairingRow> {

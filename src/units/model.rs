@@ -380,11 +380,32 @@ fn boundary_text(geometry: Option<&Geometry>) -> AppResult<Option<String>> {
         .map_err(|e| AppError::internal(e.to_string()))
 }
 
+/// Why: paths are derived from the parent's path and codes are checked before they are
+/// written, so two tree writes must not interleave. On PostgreSQL (READ COMMITTED) they
+/// did: a unit created under a unit being moved kept the old path (outside the subtree and
+/// scope it now belongs to), and concurrent requests for one code got the generic
+/// `already_exists` instead of `code_taken` — both found by the concurrent tests in
+/// tests/api/units.rs. Unit writes are rare and admin-only, so they take turns on a
+/// transaction-scoped advisory lock (readers are not held up; outside a transaction it is
+/// released at once). SQLite write transactions (`BEGIN IMMEDIATE`) take turns already.
+fn serialise_tree_writes(conn: &mut DbConnection) -> AppResult<()> {
+    /// Any fixed key, the same for every tree write: ASCII "units".
+    const TREE_LOCK: i64 = 0x75_6e_69_74_73;
+    if matches!(conn, DbConnection::Pg(_)) {
+        diesel::connection::SimpleConnection::batch_execute(
+            conn,
+            &format!("SELECT pg_advisory_xact_lock({TREE_LOCK})"),
+        )?;
+    }
+    Ok(())
+}
+
 pub fn create(
     conn: &mut DbConnection,
     input: &NewUnit,
     boundary: Option<&Boundary>,
 ) -> AppResult<UnitRow> {
+    serialise_tree_writes(conn)?;
     let parent = parent_for(conn, input.kind, input.parent_id.as_deref())?;
     ensure_leader(conn, input.leader_id.as_deref())?;
     ensure_code_free(conn, &input.code, None)?;
@@ -416,6 +437,9 @@ pub fn create(
 /// Applies `input` to `unit`. Moving re-roots the paths of the whole subtree; moving a
 /// unit under itself or its own descendant is refused.
 pub fn update(conn: &mut DbConnection, unit: &UnitRow, input: &UnitUpdate) -> AppResult<UnitRow> {
+    serialise_tree_writes(conn)?;
+    // Read again under the lock: a move that committed meanwhile may have changed the path.
+    let unit = &find(conn, &unit.id)?;
     let kind = unit.kind()?;
     let mut c = Checks::new();
     if let Some(code) = &input.code {
@@ -616,12 +640,12 @@ fn filtered(subject: &Subject, filter: &UnitFilter) -> BoxedUnits {
         q = q.filter(units::kind.eq(kind.as_str()));
     }
     if let Ok(Some(text)) = crate::http::pagination::search_text(filter.q.as_deref()) {
-        let pattern = format!("%{}%", db::like_escape(text));
+        let pattern = db::contains_pattern(text);
         q = q.filter(
-            units::name
+            db::lower(units::name)
                 .like(pattern.clone())
                 .escape('\\')
-                .or(units::code.like(pattern).escape('\\')),
+                .or(db::lower(units::code).like(pattern).escape('\\')),
         );
     }
     q

@@ -280,12 +280,12 @@ pub fn list(
             q = q.filter(users::active.eq(active));
         }
         if let Some(text) = search {
-            let pattern = format!("%{}%", db::like_escape(text));
+            let pattern = db::contains_pattern(text);
             q = q.filter(
-                users::username
+                db::lower(users::username)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(users::display_name.like(pattern).escape('\\')),
+                    .or(db::lower(users::display_name).like(pattern).escape('\\')),
             );
         }
         q

@@ -364,25 +364,36 @@ async fn users_change_their_own_password() {
 async fn wrong_current_passwords_are_throttled_like_logins() {
     let app = TestApp::with_settings(&[("LOGIN_MAX_FAILURES", "2")]).await;
     let w = app.load_world();
-    let body = json!({"current_password": "guess-number-one", "new_password": "a-brand-new-password"});
+    let body =
+        json!({"current_password": "guess-number-one", "new_password": "a-brand-new-password"});
     for _ in 0..2 {
-        app.post("/api/v1/me/password", w.token("officer"), &body).await.names_field(422, "current_password");
+        app.post("/api/v1/me/password", w.token("officer"), &body)
+            .await
+            .names_field(422, "current_password");
     }
     let right = json!({"current_password": PASSWORD, "new_password": "a-brand-new-password"});
-    let locked = app.post("/api/v1/me/password", w.token("officer"), &right).await;
+    let locked = app
+        .post("/api/v1/me/password", w.token("officer"), &right)
+        .await;
     locked.problem(429, "too_many_requests");
     assert!(locked.header("retry-after").is_some());
     // The lockout is the account's: logging in is refused too, and the password is unchanged.
-    app.login("officer_a", PASSWORD).await.problem(429, "too_many_requests");
+    app.login("officer_a", PASSWORD)
+        .await
+        .problem(429, "too_many_requests");
 }
 
 #[actix_web::test]
 async fn authorization_is_decided_before_the_body_is_read() {
     let (app, w) = TestApp::with_world().await;
     // Bodies that would be 400/415/422 for an admin are 403 for whoever may not write.
-    app.post("/api/v1/units", w.token("office"), &json!({"code": 5})).await.problem(403, "forbidden");
+    app.post("/api/v1/units", w.token("office"), &json!({"code": 5}))
+        .await
+        .problem(403, "forbidden");
     let path = format!("/api/v1/users/{}", w.user("officer_b"));
-    app.patch(&path, w.token("officer"), &json!({"unknown": 1})).await.problem(403, "forbidden");
+    app.patch(&path, w.token("officer"), &json!({"unknown": 1}))
+        .await
+        .problem(403, "forbidden");
     let req = actix_web::test::TestRequest::post()
         .uri("/api/v1/pairings")
         .insert_header(("authorization", format!("Bearer {}", w.token("leader"))))
@@ -391,6 +402,9 @@ async fn authorization_is_decided_before_the_body_is_read() {
         .to_request();
     app.call(req).await.problem(403, "forbidden");
     // And a missing token is 401 whatever the body.
-    let req = actix_web::test::TestRequest::post().uri("/api/v1/units").set_payload("{").to_request();
+    let req = actix_web::test::TestRequest::post()
+        .uri("/api/v1/units")
+        .set_payload("{")
+        .to_request();
     app.call(req).await.problem(401, "missing_token");
 }
