@@ -470,6 +470,7 @@ pub fn update(conn: &mut DbConnection, unit: &UnitRow, input: &UnitUpdate) -> Ap
         ensure_leader(conn, Some(leader))?;
     }
     let now = db::now();
+    let mut moved_to = None;
     if let Some(parent_id) = &input.parent_id {
         if parent_id.as_deref() != unit.parent_id.as_deref() {
             if let Some(target) = parent_id {
@@ -495,42 +496,49 @@ pub fn update(conn: &mut DbConnection, unit: &UnitRow, input: &UnitUpdate) -> Ap
                 unit.id
             );
             move_subtree(conn, &unit.path, &new_path, now)?;
-            diesel::update(units::table.find(&unit.id))
-                .set(units::parent_id.eq(parent_id))
-                .execute(conn)?;
+            moved_to = Some(parent_id.as_deref());
         }
     }
-    if let Some(code) = &input.code {
-        diesel::update(units::table.find(&unit.id))
-            .set(units::code.eq(code))
-            .execute(conn)?;
-    }
-    if let Some(name) = &input.name {
-        diesel::update(units::table.find(&unit.id))
-            .set(units::name.eq(name))
-            .execute(conn)?;
-    }
-    if let Some(geometry) = &input.boundary {
-        let (min_lon, min_lat, max_lon, max_lat) = bbox_columns(new_boundary.as_ref());
-        diesel::update(units::table.find(&unit.id))
-            .set((
-                units::boundary.eq(boundary_text(geometry.as_ref())?),
-                units::min_lon.eq(min_lon),
-                units::min_lat.eq(min_lat),
-                units::max_lon.eq(max_lon),
-                units::max_lat.eq(max_lat),
-            ))
-            .execute(conn)?;
-    }
-    if let Some(leader) = &input.leader_id {
-        diesel::update(units::table.find(&unit.id))
-            .set(units::leader_id.eq(leader))
-            .execute(conn)?;
-    }
+    let bbox = input
+        .boundary
+        .as_ref()
+        .map(|_| bbox_columns(new_boundary.as_ref()));
+    let changes = UnitChanges {
+        code: input.code.as_deref(),
+        name: input.name.as_deref(),
+        parent_id: moved_to,
+        boundary: input
+            .boundary
+            .as_ref()
+            .map(|g| boundary_text(g.as_ref()))
+            .transpose()?,
+        min_lon: bbox.map(|b| b.0),
+        min_lat: bbox.map(|b| b.1),
+        max_lon: bbox.map(|b| b.2),
+        max_lat: bbox.map(|b| b.3),
+        leader_id: input.leader_id.as_ref().map(|l| l.as_deref()),
+        updated_at: now,
+    };
     diesel::update(units::table.find(&unit.id))
-        .set(units::updated_at.eq(now))
+        .set(&changes)
         .execute(conn)?;
     find(conn, &unit.id)
+}
+
+/// One UPDATE for every changed column: `None` leaves a column, `Some(None)` clears it.
+#[derive(AsChangeset)]
+#[diesel(table_name = units)]
+struct UnitChanges<'a> {
+    code: Option<&'a str>,
+    name: Option<&'a str>,
+    parent_id: Option<Option<&'a str>>,
+    boundary: Option<Option<String>>,
+    min_lon: Option<Option<f64>>,
+    min_lat: Option<Option<f64>>,
+    max_lon: Option<Option<f64>>,
+    max_lat: Option<Option<f64>>,
+    leader_id: Option<Option<&'a str>>,
+    updated_at: NaiveDateTime,
 }
 
 /// Rewrites the path prefix of every unit in the subtree at `old_path`.
