@@ -31,7 +31,12 @@ pub async fn observe(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
     let id = request_id(&req);
-    let method = req.method().to_string();
+    // Methods are client-chosen tokens; labels only the standard ones, so a client cannot
+    // grow the metrics without bound.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_string(),
+        _ => "OTHER".to_string(),
+    };
     // The route pattern, not the path, keeps metric labels bounded.
     let route = req
         .match_pattern()

@@ -129,3 +129,33 @@ async fn swagger_ui_is_served_from_vendored_assets() {
         init.text
     );
 }
+
+#[actix_web::test]
+async fn metric_labels_stay_bounded_whatever_clients_send() {
+    let app = TestApp::new().await;
+    for (method, path) in [
+        ("BREW", "/coffee"),
+        ("QUERY", "/api/v1/units"),
+        ("GET", "/random/path/1"),
+        ("GET", "/random/path/2"),
+    ] {
+        let req = actix_web::test::TestRequest::default()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(path)
+            .to_request();
+        assert!(app.call(req).await.status.is_client_error());
+    }
+    let text = app.send(Method::GET, "/metrics", None, None).await.text;
+    assert!(
+        !text.contains("BREW") && !text.contains("/random/path"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"method="OTHER",route="unmatched""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"method="GET",route="unmatched",status="404"} 2"#),
+        "{text}"
+    );
+}
