@@ -177,6 +177,15 @@ pub fn unit_paths(conn: &mut DbConnection, row: &PairingRow) -> AppResult<Vec<St
         .load(conn)?)
 }
 
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+pub enum PairingSort {
+    #[default]
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+}
+
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PairingFilter {
@@ -184,6 +193,8 @@ pub struct PairingFilter {
     pub department_id: Option<uuid::Uuid>,
     #[param(format = Uuid)]
     pub partner_id: Option<uuid::Uuid>,
+    #[param(inline)]
+    pub sort: Option<PairingSort>,
 }
 
 pub fn list(
@@ -219,8 +230,13 @@ pub fn list(
         q
     };
     let total = query().count().get_result(conn)?;
-    let rows = query()
-        .order((pairings::created_at.asc(), pairings::id.asc()))
+    let sorted = match filter.sort.unwrap_or_default() {
+        PairingSort::CreatedAt => query().order((pairings::created_at.asc(), pairings::id.asc())),
+        PairingSort::CreatedAtDesc => {
+            query().order((pairings::created_at.desc(), pairings::id.desc()))
+        }
+    };
+    let rows = sorted
         .limit(paging.per_page)
         .offset(paging.offset())
         .load(conn)?;

@@ -486,3 +486,33 @@ async fn concurrent_duplicates_get_one_pairing_and_already_paired() {
         );
     }
 }
+
+#[actix_web::test]
+async fn list_sorts_by_creation_either_way() {
+    let (app, w) = TestApp::with_world().await;
+    let order = |page: Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let oldest_first = vec![w.pairings["PA"].clone(), w.pairings["PB"].clone()];
+    let asc = app
+        .get("/api/v1/pairings?sort=created_at", w.token("admin"))
+        .await
+        .ok(200);
+    assert_eq!(order(asc), oldest_first);
+    let desc = app
+        .get("/api/v1/pairings?sort=-created_at", w.token("admin"))
+        .await
+        .ok(200);
+    assert_eq!(
+        order(desc),
+        oldest_first.into_iter().rev().collect::<Vec<_>>()
+    );
+    app.get("/api/v1/pairings?sort=note", w.token("admin"))
+        .await
+        .names_field(400, "sort");
+}
