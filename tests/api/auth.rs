@@ -264,11 +264,9 @@ async fn bad_tokens_are_401_problems() {
     app.get("/api/v1/me", "not-a-jwt")
         .await
         .problem(401, "invalid_token");
-    let basic = actix_web::test::TestRequest::get()
-        .uri("/api/v1/me")
-        .insert_header(("authorization", "Basic YWRtaW46eA=="))
-        .to_request();
-    app.call(basic).await.problem(401, "invalid_token");
+    let basic = [("authorization", "Basic YWRtaW46eA==")];
+    let resp = app.send_raw("GET", "/api/v1/me", &basic, "").await;
+    resp.problem(401, "invalid_token");
 
     // A token for a user that does not exist.
     let ghost = Claims {
@@ -394,17 +392,16 @@ async fn authorization_is_decided_before_the_body_is_read() {
     app.patch(&path, w.token("officer"), &json!({"unknown": 1}))
         .await
         .problem(403, "forbidden");
-    let req = actix_web::test::TestRequest::post()
-        .uri("/api/v1/pairings")
-        .insert_header(("authorization", format!("Bearer {}", w.token("leader"))))
-        .insert_header(("content-type", "text/plain"))
-        .set_payload("not json")
-        .to_request();
-    app.call(req).await.problem(403, "forbidden");
+    let bearer = format!("Bearer {}", w.token("leader"));
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "text/plain"),
+    ];
+    let resp = app
+        .send_raw("POST", "/api/v1/pairings", &headers, "not json")
+        .await;
+    resp.problem(403, "forbidden");
     // And a missing token is 401 whatever the body.
-    let req = actix_web::test::TestRequest::post()
-        .uri("/api/v1/units")
-        .set_payload("{")
-        .to_request();
-    app.call(req).await.problem(401, "missing_token");
+    let resp = app.send_raw("POST", "/api/v1/units", &[], "{").await;
+    resp.problem(401, "missing_token");
 }

@@ -400,6 +400,25 @@ impl TestApp {
         self.call(req.to_request()).await
     }
 
+    /// Sends `payload` as-is with exactly these headers: for malformed bodies, wrong
+    /// content types, odd methods and hand-made headers.
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        payload: &str,
+    ) -> Resp {
+        let mut req = TestRequest::default()
+            .method(Method::from_bytes(method.as_bytes()).expect("method"))
+            .uri(path)
+            .set_payload(payload.to_string());
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        self.call(req.to_request()).await
+    }
+
     pub async fn call(&self, req: Request) -> Resp {
         let resp = actix_web::test::call_service(&self.service, req).await;
         let status = resp.status();

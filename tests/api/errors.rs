@@ -1,7 +1,6 @@
 //! Every kind of bad input gets its 4xx as problem+json, naming the field where there is one.
 
-use actix_web::http::{header, Method};
-use actix_web::test::TestRequest;
+use actix_web::http::Method;
 use serde_json::json;
 
 use crate::common::*;
@@ -9,36 +8,30 @@ use crate::common::*;
 #[actix_web::test]
 async fn malformed_json_is_400() {
     let (app, w) = TestApp::with_world().await;
-    let req = TestRequest::post()
-        .uri("/api/v1/units")
-        .insert_header((
-            header::AUTHORIZATION,
-            format!("Bearer {}", w.token("admin")),
-        ))
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .set_payload("{\"code\": \"X\", ")
-        .to_request();
-    app.call(req).await.problem(400, "malformed_json");
+    let bearer = format!("Bearer {}", w.token("admin"));
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let resp = app
+        .send_raw("POST", "/api/v1/units", &headers, "{\"code\": \"X\", ")
+        .await;
+    resp.problem(400, "malformed_json");
 }
 
 #[actix_web::test]
 async fn wrong_content_type_is_415() {
     let (app, w) = TestApp::with_world().await;
-    let req = TestRequest::post()
-        .uri("/api/v1/units")
-        .insert_header((
-            header::AUTHORIZATION,
-            format!("Bearer {}", w.token("admin")),
-        ))
-        .insert_header((header::CONTENT_TYPE, "text/plain"))
-        .set_payload("{}")
-        .to_request();
-    app.call(req).await.problem(415, "unsupported_media_type");
-    let req = TestRequest::post()
-        .uri("/api/v1/auth/login")
-        .set_payload(r#"{"username":"admin","password":"x"}"#)
-        .to_request();
-    app.call(req).await.problem(415, "unsupported_media_type");
+    let bearer = format!("Bearer {}", w.token("admin"));
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "text/plain"),
+    ];
+    let resp = app.send_raw("POST", "/api/v1/units", &headers, "{}").await;
+    resp.problem(415, "unsupported_media_type");
+    let login = r#"{"username":"admin","password":"x"}"#;
+    let resp = app.send_raw("POST", "/api/v1/auth/login", &[], login).await;
+    resp.problem(415, "unsupported_media_type");
 }
 
 #[actix_web::test]
