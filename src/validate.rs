@@ -29,6 +29,13 @@ impl Checks {
         self.check(field, text_rule(value, max));
     }
 
+    /// An id: a UUID in its text form.
+    pub fn uuid(&mut self, field: &str, value: &str) {
+        if uuid::Uuid::parse_str(value).is_err() {
+            self.fail(field, "must be a UUID");
+        }
+    }
+
     pub fn finish(self) -> Result<(), AppError> {
         if self.errors.is_empty() {
             Ok(())

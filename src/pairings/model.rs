@@ -81,14 +81,8 @@ fn unit_of_kind(
 
 pub fn create(conn: &mut DbConnection, input: &NewPairing) -> AppResult<PairingRow> {
     let mut c = Checks::new();
-    c.check(
-        "department_id",
-        crate::users::model::check_uuid(&input.department_id),
-    );
-    c.check(
-        "partner_id",
-        crate::users::model::check_uuid(&input.partner_id),
-    );
+    c.uuid("department_id", &input.department_id);
+    c.uuid("partner_id", &input.partner_id);
     if input.note.chars().count() > 500 || input.note.chars().any(char::is_control) {
         c.fail(
             "note",

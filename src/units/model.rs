@@ -224,7 +224,7 @@ pub struct UnitUpdate {
 
 fn check_optional_uuid(c: &mut Checks, field: &str, value: Option<&String>) {
     if let Some(v) = value {
-        c.check(field, crate::users::model::check_uuid(v));
+        c.uuid(field, v);
     }
 }
 
@@ -449,10 +449,10 @@ pub fn update(conn: &mut DbConnection, unit: &UnitRow, input: &UnitUpdate) -> Ap
         c.text("name", name, 100);
     }
     if let Some(Some(parent)) = &input.parent_id {
-        c.check("parent_id", crate::users::model::check_uuid(parent));
+        c.uuid("parent_id", parent);
     }
     if let Some(Some(leader)) = &input.leader_id {
-        c.check("leader_id", crate::users::model::check_uuid(leader));
+        c.uuid("leader_id", leader);
     }
     let new_boundary = match &input.boundary {
         Some(g) => grid_only_fields(&mut c, kind, g.as_ref(), false),

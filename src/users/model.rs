@@ -105,7 +105,7 @@ impl NewUser {
         c.check("username", check_username(&self.username));
         c.text("display_name", &self.display_name, 100);
         c.check("password", password::check_strength(&self.password));
-        c.check("unit_id", check_uuid(&self.unit_id));
+        c.uuid("unit_id", &self.unit_id);
         c.finish()
     }
 }
@@ -136,16 +136,10 @@ impl UserUpdate {
             c.check("password", password::check_strength(password));
         }
         if let Some(unit_id) = &self.unit_id {
-            c.check("unit_id", check_uuid(unit_id));
+            c.uuid("unit_id", unit_id);
         }
         c.finish()
     }
-}
-
-pub fn check_uuid(text: &str) -> Result<(), String> {
-    uuid::Uuid::parse_str(text)
-        .map(|_| ())
-        .map_err(|_| "must be a UUID".to_string())
 }
 
 #[derive(AsChangeset, Default)]
