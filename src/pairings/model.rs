@@ -10,7 +10,7 @@ use crate::db::schema::{pairings, units};
 use crate::db::{self, Backend, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::Paging;
-use crate::units::model::{in_subtrees, UnitKind, UnitRow};
+use crate::units::model::{in_subtrees, referenced, UnitKind, UnitRow};
 use crate::validate::Checks;
 
 #[derive(Debug, Clone, Queryable)]
@@ -68,11 +68,7 @@ fn unit_of_kind(
     allowed: &[UnitKind],
     rule: &str,
 ) -> AppResult<UnitRow> {
-    let unit: UnitRow = units::table
-        .find(id)
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::invalid(field, "no such unit"))?;
+    let unit = referenced(conn, id, field)?;
     if !allowed.contains(&unit.kind()?) {
         return Err(AppError::invalid(field, rule));
     }

@@ -305,22 +305,24 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> AppResult<Option<Uni
         .optional()?)
 }
 
+/// A unit that a form refers to in `field`, or a 422 naming that field.
+pub fn referenced(conn: &mut DbConnection, id: &str, field: &str) -> AppResult<UnitRow> {
+    units::table
+        .find(id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::invalid(field, "no such unit"))
+}
+
 /// The parent named by a form, or a 422 naming `parent_id`.
 fn parent_for(
     conn: &mut DbConnection,
     kind: UnitKind,
     parent_id: Option<&str>,
 ) -> AppResult<Option<UnitRow>> {
-    let parent = match parent_id {
-        Some(id) => Some(
-            units::table
-                .find(id)
-                .first::<UnitRow>(conn)
-                .optional()?
-                .ok_or_else(|| AppError::invalid("parent_id", "no such unit"))?,
-        ),
-        None => None,
-    };
+    let parent = parent_id
+        .map(|id| referenced(conn, id, "parent_id"))
+        .transpose()?;
     let parent_kind = parent.as_ref().map(UnitRow::kind).transpose()?;
     if !kind.may_have_parent(parent_kind) {
         return Err(AppError::invalid("parent_id", kind.parent_rule()));

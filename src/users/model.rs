@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{password, Role};
-use crate::db::schema::{refresh_tokens, units, users};
+use crate::db::schema::{refresh_tokens, users};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::Paging;
@@ -154,14 +154,7 @@ struct UserChanges {
 }
 
 fn ensure_unit_exists(conn: &mut DbConnection, unit_id: &str) -> AppResult<()> {
-    let found: i64 = units::table
-        .filter(units::id.eq(unit_id))
-        .count()
-        .get_result(conn)?;
-    if found == 0 {
-        return Err(AppError::invalid("unit_id", "no such unit"));
-    }
-    Ok(())
+    crate::units::model::referenced(conn, unit_id, "unit_id").map(|_| ())
 }
 
 /// Creates a user; `password_hash` is computed by the caller outside the transaction
