@@ -86,7 +86,10 @@ pub fn build(
         .app_data(web::Data::new(body_limit))
         .app_data(web::Data::new(metrics))
         .app_data(web::Data::new(route_table))
-        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc))
+        .service(
+            SwaggerUi::new("/swagger-ui/{_:.*}")
+                .external_url_unchecked("/api-docs/openapi.json", crate::openapi::to_json(&doc)),
+        )
         .default_service(web::to(fallback::not_found))
         .wrap(middleware::Compress::default())
         .wrap(middleware::from_fn(crate::http::middleware::observe))

@@ -2,9 +2,10 @@
 //! [`crate::app::routes`], so a route cannot be served without being documented; this
 //! module adds what every operation shares (the bearer scheme, the problem responses).
 
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
@@ -65,9 +66,49 @@ pub fn document() -> OpenApiDoc {
     finish(doc)
 }
 
+/// `doc` as the JSON that is served and committed.
+///
+/// utoipa 5 serialises a Link's fields in snake_case (`operation_id`); OpenAPI spells them
+/// in camelCase (`operationId`), and tools ignore links otherwise. Renamed here until
+/// utoipa does it itself.
+pub fn to_json(doc: &OpenApiDoc) -> serde_json::Value {
+    let mut value = serde_json::to_value(doc).unwrap_or_default();
+    if let Some(paths) = value.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for operation in paths
+            .values_mut()
+            .filter_map(|item| item.as_object_mut())
+            .flat_map(|item| item.values_mut())
+        {
+            let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(|r| r.as_object_mut())
+            else {
+                continue;
+            };
+            for response in responses.values_mut() {
+                let Some(links) = response.get_mut("links").and_then(|l| l.as_object_mut()) else {
+                    continue;
+                };
+                for link in links.values_mut().filter_map(|l| l.as_object_mut()) {
+                    for (snake, camel) in [
+                        ("operation_id", "operationId"),
+                        ("operation_ref", "operationRef"),
+                        ("request_body", "requestBody"),
+                    ] {
+                        if let Some(v) = link.remove(snake) {
+                            link.insert(camel.to_string(), v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    value
+}
+
 /// The document as pretty JSON, exactly as committed in `openapi/openapi.json`.
 pub fn document_json() -> String {
-    let mut json = document().to_pretty_json().unwrap_or_default();
+    let mut json = serde_json::to_string_pretty(&to_json(&document())).unwrap_or_default();
     json.push('\n');
     json
 }
@@ -114,7 +155,43 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
             add_errors(op, has_id, touches_db);
         }
     }
+    add_links(&mut doc);
     doc
+}
+
+/// Links each create (a `201` on `POST /things`) to the operations on the thing it made
+/// (`/things/{id}` and below), with `id` taken from the response body. Clients and the
+/// fuzzer's stateful phase follow them (create, then read, change, delete).
+fn add_links(doc: &mut OpenApiDoc) {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let Some((collection, _)) = path.split_once("/{id}") else {
+            continue;
+        };
+        for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = &op.operation_id {
+                targets.push((collection.to_string(), id.clone()));
+            }
+        }
+    }
+    for (collection, operation_id) in targets {
+        let created = doc
+            .paths
+            .paths
+            .get_mut(&collection)
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.responses.responses.get_mut("201"));
+        if let Some(RefOr::T(response)) = created {
+            let link = LinkBuilder::new()
+                .operation_id(operation_id.clone())
+                .parameter("id", "$response.body#/id")
+                .build();
+            response.links.insert(operation_id, link.into());
+        }
+    }
 }
 
 fn add_errors(op: &mut Operation, has_id: bool, touches_db: bool) {
@@ -151,8 +228,7 @@ mod tests {
 
     #[test]
     fn every_operation_documents_its_errors_and_security() {
-        let doc = document();
-        let json = serde_json::to_value(&doc).unwrap();
+        let json = to_json(&document());
         assert_eq!(json["openapi"], "3.1.0");
         let paths = json["paths"].as_object().unwrap();
         assert!(paths.contains_key("/api/v1/units/{id}/subtree"));
@@ -168,6 +244,13 @@ mod tests {
                         "{method} {path} has no security"
                     );
                     assert!(responses.contains_key("401"), "{method} {path} lacks 401");
+                }
+                if method == "post" && responses.contains_key("201") {
+                    let links = responses["201"]["links"].as_object();
+                    assert!(
+                        links.is_some_and(|l| !l.is_empty()),
+                        "{method} {path} creates but links nowhere"
+                    );
                 }
                 if op.get("requestBody").is_some() {
                     assert!(
