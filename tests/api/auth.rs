@@ -103,17 +103,8 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let (app, _w) = TestApp::with_world().await;
     let first = app.login("officer_a", PASSWORD).await.ok(200);
     let r1 = first["refresh_token"].as_str().unwrap().to_string();
-    let refresh = |token: &str| json!({"refresh_token": token});
 
-    let second = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/refresh",
-            None,
-            Some(&refresh(&r1)),
-        )
-        .await
-        .ok(200);
+    let second = app.refresh(&r1).await.ok(200);
     let r2 = second["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(r1, r2);
     app.get("/api/v1/me", second["access_token"].as_str().unwrap())
@@ -121,42 +112,16 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         .ok(200);
 
     // r1 again: a replay. The whole family dies, r2 included.
-    app.send(
-        Method::POST,
-        "/api/v1/auth/refresh",
-        None,
-        Some(&refresh(&r1)),
-    )
-    .await
-    .problem(401, "refresh_token_reused");
-    app.send(
-        Method::POST,
-        "/api/v1/auth/refresh",
-        None,
-        Some(&refresh(&r2)),
-    )
-    .await
-    .problem(401, "invalid_refresh_token");
+    app.refresh(&r1).await.problem(401, "refresh_token_reused");
+    app.refresh(&r2).await.problem(401, "invalid_refresh_token");
 
     // Another login (another family) is unaffected.
     let other = app.login("officer_a", PASSWORD).await.ok(200);
     let r3 = other["refresh_token"].as_str().unwrap();
-    app.send(
-        Method::POST,
-        "/api/v1/auth/refresh",
-        None,
-        Some(&refresh(r3)),
-    )
-    .await
-    .ok(200);
-    app.send(
-        Method::POST,
-        "/api/v1/auth/refresh",
-        None,
-        Some(&refresh("garbage")),
-    )
-    .await
-    .problem(401, "invalid_refresh_token");
+    app.refresh(r3).await.ok(200);
+    app.refresh("garbage")
+        .await
+        .problem(401, "invalid_refresh_token");
 }
 
 #[actix_web::test]
@@ -166,7 +131,7 @@ async fn logout_ends_the_session() {
     let access = tokens["access_token"].as_str().unwrap();
     let body = json!({"refresh_token": tokens["refresh_token"]});
     app.post("/api/v1/auth/logout", access, &body).await.ok(204);
-    app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+    app.refresh(body["refresh_token"].as_str().unwrap())
         .await
         .problem(401, "invalid_refresh_token");
     // Idempotent, and silent about tokens it does not know.
@@ -187,7 +152,7 @@ async fn another_users_refresh_token_cannot_be_logged_out() {
     app.post("/api/v1/auth/logout", w.token("officer"), &body)
         .await
         .ok(204);
-    app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+    app.refresh(body["refresh_token"].as_str().unwrap())
         .await
         .ok(200);
 }
@@ -293,8 +258,7 @@ async fn deactivated_users_tokens_stop_working() {
     app.get("/api/v1/me", w.token("officer"))
         .await
         .problem(401, "account_inactive");
-    let body = json!({"refresh_token": session["refresh_token"]});
-    app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+    app.refresh(session["refresh_token"].as_str().unwrap())
         .await
         .problem(401, "invalid_refresh_token");
     app.login("officer_a", PASSWORD)
@@ -352,8 +316,7 @@ async fn users_change_their_own_password() {
         .await
         .ok(200);
     // Sessions started with the old password are over.
-    let body = json!({"refresh_token": old_session["refresh_token"]});
-    app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+    app.refresh(old_session["refresh_token"].as_str().unwrap())
         .await
         .problem(401, "invalid_refresh_token");
 }

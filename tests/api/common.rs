@@ -454,6 +454,13 @@ impl TestApp {
         )
         .await
     }
+
+    /// `POST /api/v1/auth/refresh` with this refresh token (what a client's session does).
+    pub async fn refresh(&self, refresh_token: &str) -> Resp {
+        let body = json!({"refresh_token": refresh_token});
+        self.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+            .await
+    }
 }
 
 /// Every serialised response must be free of secrets.
