@@ -6,18 +6,16 @@ use std::sync::Arc;
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{middleware, web, App};
-use utoipa::OpenApi;
-use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_actix_web::{scope, AppExt};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::token::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, Db};
-use crate::http::extract::BodyLimit;
-use crate::http::fallback::{self, RouteTable};
+use crate::http::{errors, extract::BodyLimit, fallback};
+use crate::openapi::ApiDocument;
 use crate::ops::metrics::Metrics;
-use crate::{auth, ops, pairings, units, users};
+use crate::{api, auth, units, users};
 
 /// Everything a request handler needs; cheap to clone (one per worker).
 #[derive(Clone)]
@@ -26,39 +24,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub config: Arc<Config>,
     pub metrics: Metrics,
-}
-
-/// Every route. Registered through utoipa's actix integration so that each one reaches the
-/// OpenAPI document.
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(ops::routes::healthz)
-        .service(ops::routes::readyz)
-        .service(ops::routes::metrics)
-        .service(
-            scope::scope("/api/v1")
-                .service(auth::routes::login)
-                .service(auth::routes::refresh)
-                .service(auth::routes::logout)
-                .service(auth::routes::me)
-                .service(auth::routes::change_password)
-                .service(users::routes::create_user)
-                .service(users::routes::list_users)
-                .service(users::routes::get_user)
-                .service(users::routes::update_user)
-                .service(users::routes::deactivate_user)
-                .service(units::routes::create_unit)
-                .service(units::routes::list_units)
-                // Before `/units/{id}`, which would otherwise claim `locate` as an id.
-                .service(units::routes::locate_unit)
-                .service(units::routes::get_unit)
-                .service(units::routes::unit_subtree)
-                .service(units::routes::update_unit)
-                .service(units::routes::delete_unit)
-                .service(pairings::routes::create_pairing)
-                .service(pairings::routes::list_pairings)
-                .service(pairings::routes::get_pairing)
-                .service(pairings::routes::delete_pairing),
-        );
+    /// The OpenAPI document, built once at start.
+    pub api: Arc<ApiDocument>,
 }
 
 /// The application, ready for `HttpServer::new` or `actix_web::test::init_service`.
@@ -73,22 +40,26 @@ pub fn build(
         InitError = (),
     >,
 > {
-    let body_limit = BodyLimit(state.config.max_body_bytes);
+    let limit = state.config.max_body_bytes;
     let metrics = state.metrics.clone();
-    let (app, doc) = App::new()
+    let api = state.api.clone();
+    // The routes register through utoipa's wrapper (it is what the route macros speak);
+    // the document it would assemble is dropped: the one built at start is served.
+    App::new()
         .into_utoipa_app()
-        .openapi(crate::openapi::ApiDoc::openapi())
-        .configure(routes)
-        .split_for_parts();
-    let doc = crate::openapi::finish(doc);
-    let route_table = RouteTable::from_openapi(&doc);
-    app.app_data(web::Data::new(state))
-        .app_data(web::Data::new(body_limit))
+        .configure(api::configure)
+        .into_app()
+        .app_data(web::Data::new(state))
+        .app_data(web::Data::new(BodyLimit(limit)))
         .app_data(web::Data::new(metrics))
-        .app_data(web::Data::new(route_table))
+        .app_data(web::Data::new(api.routes.clone()))
+        .app_data(errors::json_config(limit))
+        .app_data(errors::form_config(limit))
+        .app_data(errors::query_config())
+        .app_data(errors::path_config())
         .service(
             SwaggerUi::new("/swagger-ui/{_:.*}")
-                .external_url_unchecked("/api-docs/openapi.json", crate::openapi::to_json(&doc)),
+                .external_url_unchecked("/api-docs/openapi.json", api.json.clone()),
         )
         .default_service(web::to(fallback::not_found))
         .wrap(middleware::Compress::default())
@@ -138,8 +109,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartupError> {
         config.database_pool_size,
         config.database_timeout,
         metrics.clone(),
-    )
-    .map_err(StartupError::Other)?;
+    );
     let tokens = TokenKeys::new(
         secret.as_bytes(),
         config.access_token_ttl,
@@ -150,6 +120,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartupError> {
         tokens,
         config: Arc::new(config),
         metrics,
+        api: Arc::new(ApiDocument::build()),
     })
 }
 
@@ -174,18 +145,18 @@ fn bootstrap_admin(conn: &mut db::DbConnection, config: &Config) -> Result<(), S
         let unit = match units::model::find_by_code(conn, ROOT_UNIT_CODE)? {
             Some(unit) => unit,
             None => {
-                let root = units::model::NewUnit {
+                let root = units::forms::UnitDraft {
                     code: ROOT_UNIT_CODE.into(),
                     name: "平台管理".into(),
-                    kind: units::model::UnitKind::District,
+                    kind: units::UnitKind::District,
                     parent_id: None,
                     boundary: None,
                     leader_id: None,
                 };
-                units::model::create(conn, &root, None)?
+                units::model::create(conn, &root)?
             }
         };
-        let input = users::model::NewUser {
+        let input = users::forms::NewUser {
             username: username.clone(),
             display_name: "管理员".into(),
             password: String::new(),

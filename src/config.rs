@@ -22,7 +22,6 @@ pub enum LogFormat {
 
 #[derive(Clone)]
 pub struct Config {
-    pub database_url: String,
     pub database: Target,
     pub database_pool_size: u32,
     pub database_timeout: Duration,
@@ -36,7 +35,6 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub max_body_bytes: usize,
-    pub max_upload_bytes: usize,
     pub login_max_failures: i32,
     pub login_lockout: Duration,
 }
@@ -112,7 +110,7 @@ impl Config {
             })?;
         }
         if let Some(username) = &admin_username {
-            crate::users::model::check_username(username).map_err(|message| ConfigError {
+            crate::users::rules::check_username(username).map_err(|message| ConfigError {
                 setting: "ADMIN_USERNAME",
                 message,
             })?;
@@ -140,7 +138,6 @@ impl Config {
         }
 
         Ok(Config {
-            database_url,
             database,
             database_pool_size: number(&get, "DATABASE_POOL_SIZE", default_pool, 1..=200)?,
             database_timeout: Duration::from_secs(number(
@@ -173,7 +170,6 @@ impl Config {
                 300..=365 * 86_400,
             )?),
             max_body_bytes: number(&get, "MAX_BODY_BYTES", 1 << 20, 1024..=64 << 20)?,
-            max_upload_bytes: number(&get, "MAX_UPLOAD_BYTES", 10 << 20, 1024..=1 << 30)?,
             login_max_failures: number(&get, "LOGIN_MAX_FAILURES", 5, 1..=1000)?,
             login_lockout: Duration::from_secs(number(
                 &get,

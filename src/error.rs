@@ -63,8 +63,10 @@ pub enum AppError {
     Unprocessable { code: &'static str, detail: String },
     #[error("{detail}")]
     Unauthenticated { code: &'static str, detail: String },
-    #[error("not allowed")]
-    Forbidden,
+    /// The caller may not do this: its role never may (`forbidden`), or a rule about this
+    /// resource refuses it (its unit, its owner).
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
     /// Also what an out-of-scope resource answers, so ids do not leak across units.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -102,6 +104,21 @@ impl AppError {
         }
     }
 
+    /// The role may never perform this operation.
+    pub fn forbidden() -> Self {
+        AppError::Forbidden {
+            code: "forbidden",
+            detail: "your role may not perform this operation".into(),
+        }
+    }
+
+    pub fn forbidden_because(code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::Forbidden {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         AppError::Conflict {
             code,
@@ -130,9 +147,9 @@ impl AppError {
             AppError::BadRequest { code, .. }
             | AppError::Unprocessable { code, .. }
             | AppError::Unauthenticated { code, .. }
-            | AppError::Conflict { code, .. } => code,
+            | AppError::Conflict { code, .. }
+            | AppError::Forbidden { code, .. } => code,
             AppError::Validation(_) => "validation_failed",
-            AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
@@ -149,7 +166,7 @@ impl AppError {
             AppError::Validation(_) => "Invalid input",
             AppError::Unprocessable { .. } => "Request refused by a rule",
             AppError::Unauthenticated { .. } => "Authentication required",
-            AppError::Forbidden => "Forbidden",
+            AppError::Forbidden { .. } => "Forbidden",
             AppError::NotFound(_) => "Not found",
             AppError::MethodNotAllowed { .. } => "Method not allowed",
             AppError::Conflict { .. } => "Conflict",
@@ -167,7 +184,6 @@ impl AppError {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("invalid value for: {}", fields.join(", "))
             }
-            AppError::Forbidden => "your role may not perform this operation".into(),
             AppError::MethodNotAllowed { allow } => {
                 format!("allowed methods: {}", allow.join(", "))
             }
@@ -206,7 +222,7 @@ impl ResponseError for AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
@@ -288,9 +304,49 @@ mod tests {
         assert_eq!(problem.kind, "/problems/validation_failed");
     }
 
+    /// What a driver reports with a constraint violation.
+    struct Info;
+    impl diesel::result::DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            "violates a constraint"
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn database_error(kind: diesel::result::DatabaseErrorKind) -> AppError {
+        diesel::result::Error::DatabaseError(kind, Box::new(Info)).into()
+    }
+
     #[test]
-    fn unique_violation_is_conflict() {
-        let err: AppError = diesel::result::Error::NotFound.into();
-        assert_eq!(err.status_code(), StatusCode::NOT_FOUND);
+    fn database_errors_map_to_statuses() {
+        use diesel::result::DatabaseErrorKind;
+        let unique = database_error(DatabaseErrorKind::UniqueViolation);
+        assert_eq!(unique.status_code(), StatusCode::CONFLICT);
+        assert_eq!(unique.code(), "already_exists");
+        let foreign = database_error(DatabaseErrorKind::ForeignKeyViolation);
+        assert_eq!(foreign.status_code(), StatusCode::CONFLICT);
+        assert_eq!(foreign.code(), "still_referenced");
+        let missing: AppError = diesel::result::Error::NotFound.into();
+        assert_eq!(missing.status_code(), StatusCode::NOT_FOUND);
+        let other = database_error(DatabaseErrorKind::SerializationFailure);
+        assert_eq!(other.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!other.problem().detail.contains("violates"));
     }
 }

@@ -1,10 +1,13 @@
 //! Civic campaign task tracker: a REST API for district campaign work.
 //!
-//! Read the folders as the architecture: `app` builds the service, `config`, `error`,
-//! `http` and `db` are the plumbing, `auth` says who may do what, and each domain concept
-//! (`units`, `users`, `pairings`, …) has its own folder with `model.rs` (rows, forms,
-//! queries and rules) and `routes.rs` (thin handlers).
+//! Read the folders as the architecture: `app` builds the service and `api` composes its
+//! routes; `config`, `error`, `http`, `db` and `ids` are the plumbing; `auth` says who may
+//! do what; each domain concept (`units`, `users`, `pairings`, …) has its own folder with
+//! `forms.rs` (input, checked), `rules.rs` (pure rules), `model.rs` (rows and queries) and
+//! `routes.rs` (thin handlers); `world` loads a world described as data (the demo district,
+//! the tests' fixture). `docs/architecture.md` walks through a request.
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod config;
@@ -12,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod openapi;
 pub mod ops;
 pub mod pairings;
@@ -19,3 +23,4 @@ pub mod telemetry;
 pub mod units;
 pub mod users;
 pub mod validate;
+pub mod world;

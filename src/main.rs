@@ -9,6 +9,7 @@ use campaign_tracker::auth::{password, Role};
 use campaign_tracker::config::Config;
 use campaign_tracker::db::{self, DbConnection};
 use campaign_tracker::error::AppError;
+use campaign_tracker::ids::UnitId;
 use campaign_tracker::{demo, openapi, telemetry, units, users};
 
 #[derive(Parser)]
@@ -59,8 +60,7 @@ enum UserCommand {
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
-    Role::parse(text)
-        .ok_or_else(|| "must be one of admin, leader, office, officer, inspector".into())
+    text.parse()
 }
 
 fn main() -> ExitCode {
@@ -118,19 +118,22 @@ fn user(config: Config, command: UserCommand) -> Result<(), String> {
     } = command;
     let (_state, mut conn) = connection(config)?;
     let conn: &mut DbConnection = &mut conn;
-    let unit_row = match units::model::find_by_code(conn, &unit).map_err(|e| e.to_string())? {
-        Some(row) => row,
-        None => units::model::find(conn, &unit)
+    let by_code = units::model::find_by_code(conn, &unit).map_err(|e| e.to_string())?;
+    let unit_row = match (by_code, UnitId::parse(&unit)) {
+        (Some(row), _) => row,
+        (None, Some(id)) => units::model::find(conn, id)
             .map_err(|_| format!("--unit: no unit with code or id `{unit}`"))?,
+        (None, None) => return Err(format!("--unit: no unit with code or id `{unit}`")),
     };
-    let input = users::model::NewUser {
+    let input = users::forms::NewUser {
         display_name: display_name.unwrap_or_else(|| username.clone()),
         username,
         password: given,
         role,
         unit_id: unit_row.id,
-    };
-    input.validate().map_err(describe)?;
+    }
+    .validate()
+    .map_err(describe)?;
     let hash = password::hash(&input.password).map_err(describe)?;
     let row =
         db::write_tx(conn, |conn| users::model::create(conn, &input, hash)).map_err(describe)?;
@@ -143,28 +146,33 @@ fn user(config: Config, command: UserCommand) -> Result<(), String> {
 
 fn load_demo(config: Config) -> Result<(), String> {
     let (_state, mut conn) = connection(config)?;
-    let data = demo::data().map_err(describe)?;
-    let bar = indicatif::ProgressBar::new(demo::steps(&data));
+    let district = demo::district().map_err(describe)?;
+    let bar = indicatif::ProgressBar::new(district.steps());
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let (loaded, data) = demo::load(&mut conn, |label| {
+    let (loaded, district) = demo::load(&mut conn, &mut |label| {
         bar.set_message(label.to_string());
         bar.inc(1);
     })
     .map_err(describe)?;
     bar.finish_and_clear();
+    let created = &loaded.created;
     println!(
         "{}: {} units, {} users, {} pairings, {} grid leaders added (existing records left as they were)",
-        data.district, loaded.units, loaded.users, loaded.pairings, loaded.leaders
+        district.name,
+        created.units,
+        created.users.len(),
+        created.pairings,
+        created.leaders
     );
     println!("\ndemo users (change these passwords outside a demo):");
     println!(
         "  {:<12} {:<10} {:<22} password",
         "username", "role", "unit"
     );
-    for user in &data.users {
+    for user in &district.users {
         println!(
             "  {:<12} {:<10} {:<22} {}",
             user.username,

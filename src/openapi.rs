@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document. Paths are collected from the route registrations in
-//! [`crate::app::routes`], so a route cannot be served without being documented; this
+//! [`crate::api::configure`], so a route cannot be served without being documented; this
 //! module adds what every operation shares (the bearer scheme, the problem responses).
+//! The document is built once at start ([`ApiDocument`]) and shared by every worker.
 
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::Operation;
@@ -61,9 +62,27 @@ pub fn document() -> OpenApiDoc {
     let (_, doc) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::app::routes)
+        .configure(crate::api::configure)
         .split_for_parts();
     finish(doc)
+}
+
+/// The document in the forms the server needs, built once at start: the JSON it serves
+/// and the route table the 404/405 fallback reads.
+#[derive(Debug, Clone)]
+pub struct ApiDocument {
+    pub json: serde_json::Value,
+    pub routes: crate::http::fallback::RouteTable,
+}
+
+impl ApiDocument {
+    pub fn build() -> Self {
+        let doc = document();
+        ApiDocument {
+            routes: crate::http::fallback::RouteTable::from_openapi(&doc),
+            json: to_json(&doc),
+        }
+    }
 }
 
 /// `doc` as the JSON that is served and committed.

@@ -29,19 +29,27 @@ impl Checks {
         self.check(field, text_rule(value, max));
     }
 
-    /// An id: a UUID in its text form.
-    pub fn uuid(&mut self, field: &str, value: &str) {
-        if uuid::Uuid::parse_str(value).is_err() {
-            self.fail(field, "must be a UUID");
-        }
-    }
-
     pub fn finish(self) -> Result<(), AppError> {
         if self.errors.is_empty() {
             Ok(())
         } else {
             Err(AppError::Validation(self.errors))
         }
+    }
+}
+
+/// Maximum length of a list's free-text `q` parameter.
+pub const MAX_SEARCH_CHARS: usize = 100;
+
+/// The `q` parameter of a list: `None` when absent or empty, 400 when too long.
+pub fn search_text(q: Option<String>) -> Result<Option<String>, AppError> {
+    match q {
+        Some(text) if text.chars().count() > MAX_SEARCH_CHARS => Err(AppError::bad_parameter(
+            "q",
+            format!("must be at most {MAX_SEARCH_CHARS} characters"),
+        )),
+        Some(text) if !text.is_empty() => Ok(Some(text)),
+        _ => Ok(None),
     }
 }
 

@@ -1,9 +1,8 @@
-//! The authenticated caller, extracted from the bearer token on every protected request.
-//! The user is re-read from the database each time, so a deactivated account or a changed
-//! role takes effect at once rather than when the token expires.
-
-use std::future::Future;
-use std::pin::Pin;
+//! The caller of a protected request. [`Caller`] is the verified bearer token, extracted
+//! without touching the database; [`Caller::run`] then does the request's work in one trip
+//! to the blocking pool on one connection: it loads the user with its scope in one query
+//! ([`Actor`]) and hands both to the handler's closure. The user is re-read on every
+//! request, so a deactivated account or a changed role takes effect at once.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -11,43 +10,169 @@ use actix_web::{web, FromRequest, HttpRequest};
 use diesel::prelude::*;
 
 use crate::app::AppState;
-use crate::auth::policy::{self, Action, Denial, Subject};
-use crate::auth::Role;
-use crate::db::schema::units;
+use crate::auth::policy::{self, Action, Denial, OwnerCheck, OwnerRole, Resource, Role};
+use crate::auth::scope::Subject;
+use crate::auth::token::Claims;
+use crate::db::schema::{units, users};
+use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::users::model as users;
+use crate::ids::{UnitId, UserId};
 
+/// A request's verified access token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    claims: Claims,
+}
+
+impl Caller {
+    pub fn user_id(&self) -> UserId {
+        self.claims.sub
+    }
+
+    /// Runs `f` as this caller: resolves the [`Actor`] and does the work on one pooled
+    /// connection in one blocking call.
+    pub async fn run<T, F>(self, db: &Db, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection, &Actor) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        db.read(move |conn| {
+            let actor = self.resolve(conn)?;
+            f(conn, &actor)
+        })
+        .await
+    }
+
+    /// The user behind the token, with its scope, in one query: the user joined to every
+    /// unit that roots its scope (its own unit; for an inspector, the grids it leads).
+    pub fn resolve(&self, conn: &mut DbConnection) -> AppResult<Actor> {
+        let rows: Vec<(ActorRow, ScopeRoot)> = users::table
+            .inner_join(
+                units::table.on(units::id
+                    .eq(users::unit_id)
+                    .or(units::leader_id.eq(users::id.nullable()))),
+            )
+            .filter(users::id.eq(self.claims.sub))
+            .select((ActorRow::as_select(), ScopeRoot::as_select()))
+            .load(conn)?;
+        let Some((user, _)) = rows.first() else {
+            return Err(AppError::unauthenticated(
+                "invalid_token",
+                "the access token is not valid",
+            ));
+        };
+        if !user.active {
+            return Err(AppError::unauthenticated(
+                "account_inactive",
+                "this account has been deactivated",
+            ));
+        }
+        let (id, username, role) = (user.id, user.username.clone(), user.role);
+        let subject = subject(user, &rows);
+        Ok(Actor {
+            id,
+            username,
+            role,
+            subject,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct ActorRow {
+    id: UserId,
+    username: String,
+    role: Role,
+    unit_id: UnitId,
+    active: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = units)]
+struct ScopeRoot {
+    id: UnitId,
+    path: String,
+    leader_id: Option<UserId>,
+}
+
+/// The scope the joined rows give: the user's own unit, and for an inspector the grids it
+/// leads. (Other roles may be recorded as a grid's leader without gaining its scope.)
+fn subject(user: &ActorRow, rows: &[(ActorRow, ScopeRoot)]) -> Subject {
+    let mut subject = Subject {
+        user_id: user.id,
+        role: user.role,
+        roots: Vec::new(),
+        read_roots: Vec::new(),
+        ancestors: Vec::new(),
+    };
+    for (_, unit) in rows {
+        let own = unit.id == user.unit_id;
+        let led = unit.leader_id == Some(user.id) && user.role == Role::Inspector;
+        if (own || led) && !subject.roots.contains(&unit.path) {
+            subject.roots.push(unit.path.clone());
+        }
+    }
+    subject
+}
+
+/// The authenticated user a request runs as.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: String,
+    pub id: UserId,
     pub username: String,
     pub role: Role,
-    pub unit_id: String,
     pub subject: Subject,
 }
 
 impl Actor {
     /// Asks the policy about an action on a collection or a new resource.
     pub fn require(&self, action: Action) -> AppResult<()> {
-        self.require_on(action, None, "resource")
+        self.require_on(action, &Resource::collection(), "resource")
     }
 
-    /// Asks the policy about an action on a resource of the unit at `unit_path`; a denial
-    /// for scope answers "`what` not found".
+    /// Asks the policy about an action on `resource`; a resource the caller may not see
+    /// answers "`what` not found".
     pub fn require_on(
         &self,
         action: Action,
-        unit_path: Option<&str>,
+        resource: &Resource,
         what: &'static str,
     ) -> AppResult<()> {
-        policy::authorize(&self.subject, action, unit_path).map_err(|denial| match denial {
-            Denial::Forbidden => AppError::Forbidden,
-            Denial::Hidden => AppError::NotFound(what),
-        })
+        policy::authorize(&self.subject, action, resource).map_err(|d| denial(d, what))
+    }
+
+    /// True when the policy allows it (for filtering, not for answering).
+    pub fn may(&self, action: Action, resource: &Resource) -> bool {
+        policy::authorize(&self.subject, action, resource).is_ok()
     }
 }
 
-fn bearer(req: &HttpRequest) -> AppResult<String> {
+/// The answer to a refusal.
+fn denial(denial: Denial, what: &'static str) -> AppError {
+    match denial {
+        Denial::Hidden => AppError::NotFound(what),
+        Denial::RoleMayNot => AppError::forbidden(),
+        Denial::ReadOnly => AppError::forbidden_because(
+            "outside_your_units",
+            format!("this {what} belongs to a unit you may read but not act on"),
+        ),
+        Denial::Owner(OwnerCheck::IsNot(OwnerRole::Submitter)) => AppError::forbidden_because(
+            "own_submission",
+            format!("you submitted this {what}; someone else must verify it"),
+        ),
+        Denial::Owner(OwnerCheck::IsNot(_)) => AppError::forbidden_because(
+            "owner_excluded",
+            format!("your part in this {what} excludes you from this action"),
+        ),
+        Denial::Owner(OwnerCheck::Is(_)) => AppError::forbidden_because(
+            "not_owner",
+            format!("only the owner of this {what} may do this"),
+        ),
+    }
+}
+
+fn bearer(req: &HttpRequest) -> AppResult<&str> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         AppError::unauthenticated(
             "missing_token",
@@ -61,7 +186,7 @@ fn bearer(req: &HttpRequest) -> AppResult<String> {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
-            Ok(token.trim().to_string())
+            Ok(token.trim())
         }
         _ => Err(AppError::unauthenticated(
             "invalid_token",
@@ -70,54 +195,15 @@ fn bearer(req: &HttpRequest) -> AppResult<String> {
     }
 }
 
-impl FromRequest for Actor {
+impl FromRequest for Caller {
     type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = AppResult<Actor>>>>;
+    type Future = std::future::Ready<AppResult<Caller>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("AppState missing"))?;
-            let claims = state.tokens.verify(&token?)?;
-            state
-                .db
-                .read(move |conn| {
-                    let rejected = || {
-                        AppError::unauthenticated("invalid_token", "the access token is not valid")
-                    };
-                    let user = users::find(conn, &claims.sub).map_err(|e| match e {
-                        AppError::NotFound(_) => rejected(),
-                        other => other,
-                    })?;
-                    if !user.active {
-                        return Err(AppError::unauthenticated(
-                            "account_inactive",
-                            "this account has been deactivated",
-                        ));
-                    }
-                    let role = user.role()?;
-                    let own_path: String = units::table
-                        .find(&user.unit_id)
-                        .select(units::path)
-                        .first(conn)?;
-                    let mut scope_roots = vec![own_path];
-                    if role == Role::Inspector {
-                        let led: Vec<String> = units::table
-                            .filter(units::leader_id.eq(&user.id))
-                            .select(units::path)
-                            .load(conn)?;
-                        scope_roots.extend(led);
-                    }
-                    Ok(Actor {
-                        user_id: user.id,
-                        username: user.username,
-                        role,
-                        unit_id: user.unit_id,
-                        subject: Subject { role, scope_roots },
-                    })
-                })
-                .await
-        })
+        let verified = match req.app_data::<web::Data<AppState>>() {
+            Some(state) => bearer(req).and_then(|token| state.tokens.verify(token)),
+            None => Err(AppError::internal("AppState missing")),
+        };
+        std::future::ready(verified.map(|claims| Caller { claims }))
     }
 }

@@ -1,13 +1,16 @@
-//! Who is calling and what they may do: passwords, tokens, the login throttle, the
-//! request's [`Actor`], and the one [`policy`] every handler asks.
+//! Who is calling and what they may do: passwords, tokens, sessions, the login throttle,
+//! the request's [`Caller`] and [`Actor`], scope, and the one [`policy`] every handler asks.
 
 pub mod actor;
-pub mod model;
+pub mod flows;
+pub mod forms;
 pub mod password;
 pub mod policy;
 pub mod routes;
+pub mod scope;
+pub mod sessions;
 pub mod throttle;
 pub mod token;
 
-pub use actor::Actor;
-pub use policy::{Action, Role};
+pub use actor::{Actor, Caller};
+pub use policy::{Action, OwnerRole, Resource, Role};

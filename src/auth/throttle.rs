@@ -14,12 +14,6 @@ use crate::error::{AppError, AppResult};
 /// Failures from one address may be several users mistyping behind one NAT.
 pub const ADDRESS_FACTOR: i32 = 4;
 
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_failures: i32,
-    pub lockout: Duration,
-}
-
 pub fn user_key(username: &str) -> String {
     format!("user:{username}")
 }

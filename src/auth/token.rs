@@ -8,16 +8,15 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::auth::Role;
 use crate::error::AppError;
+use crate::ids::UserId;
 
+/// What an access token says. Only who it is and when: the role and unit are read from the
+/// user on every request (so a change applies at once), not trusted from the token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
     /// User id.
-    pub sub: String,
-    pub role: Role,
-    /// Unit id.
-    pub unit: String,
+    pub sub: UserId,
     pub iat: i64,
     pub exp: i64,
 }
@@ -47,12 +46,10 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(&self, user_id: &str, role: Role, unit_id: &str) -> Result<String, AppError> {
+    pub fn issue(&self, user_id: UserId) -> Result<String, AppError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: user_id.to_string(),
-            role,
-            unit: unit_id.to_string(),
+            sub: user_id,
             iat: now,
             exp: now + i64::try_from(self.access_ttl.as_secs()).unwrap_or(i64::MAX / 2),
         };
@@ -113,12 +110,10 @@ mod tests {
     #[test]
     fn round_trips_claims() {
         let k = keys("0123456789abcdef0123456789abcdef");
-        let token = k.issue("u1", Role::Officer, "unit1").unwrap();
+        let user = UserId::new();
+        let token = k.issue(user).unwrap();
         let claims = k.verify(&token).unwrap();
-        assert_eq!(
-            (claims.sub.as_str(), claims.role, claims.unit.as_str()),
-            ("u1", Role::Officer, "unit1")
-        );
+        assert_eq!(claims.sub, user);
         assert_eq!(claims.exp - claims.iat, 900);
     }
 
@@ -126,14 +121,16 @@ mod tests {
     fn rejects_wrong_key_tampering_and_alg_none() {
         let k = keys("0123456789abcdef0123456789abcdef");
         let other = keys("ffffffffffffffffffffffffffffffff");
-        let token = other.issue("u1", Role::Admin, "unit1").unwrap();
+        let user = UserId::new();
+        let token = other.issue(user).unwrap();
         assert_eq!(k.verify(&token).unwrap_err().code(), "invalid_token");
 
-        let good = k.issue("u1", Role::Officer, "unit1").unwrap();
+        let good = k.issue(user).unwrap();
         let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
         let now = chrono::Utc::now().timestamp();
         let forged = format!(
-            r#"{{"sub":"u1","role":"admin","unit":"unit1","iat":{now},"exp":{}}}"#,
+            r#"{{"sub":"{}","iat":{now},"exp":{}}}"#,
+            UserId::new(),
             now + 900
         );
         parts[1] = b64(forged.as_bytes());
@@ -155,9 +152,7 @@ mod tests {
         let k = keys("0123456789abcdef0123456789abcdef");
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: "u".into(),
-            role: Role::Admin,
-            unit: "x".into(),
+            sub: UserId::new(),
             iat: now - 1000,
             exp: now - 100,
         };

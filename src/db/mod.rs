@@ -3,7 +3,9 @@
 //! off the async executor, and [`write_tx`] opens a transaction that SQLite begins
 //! IMMEDIATE (a deferred one that reads and then writes fails under load).
 
+pub mod page;
 pub mod schema;
+pub mod types;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -187,25 +189,23 @@ pub struct Db {
 }
 
 impl Db {
-    pub fn new(
-        target: &Target,
-        size: u32,
-        timeout: Duration,
-        metrics: Metrics,
-    ) -> Result<Self, String> {
+    pub fn new(target: &Target, size: u32, timeout: Duration, metrics: Metrics) -> Self {
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .connection_timeout(timeout)
             // Connections are opened on demand; start-up has already proved one works.
             .min_idle(Some(0))
+            // No `SELECT 1` before every checkout (a round trip per request on PostgreSQL):
+            // a connection that broke is found by `has_broken` and the query that fails.
+            .test_on_check_out(false)
             .build_unchecked(ConnectionManager {
                 target: target.clone(),
             });
-        Ok(Db {
+        Db {
             pool,
             metrics,
             backend: target.backend_name(),
-        })
+        }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -232,7 +232,9 @@ impl Db {
         })
     }
 
-    /// Runs read-only diesel work on the blocking thread pool.
+    /// Runs diesel work on one pooled connection, in one trip to the blocking thread pool.
+    /// A request resolves its caller and does its work inside one such call (see
+    /// [`crate::auth::Caller::run`]): one hop, one connection.
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
@@ -254,6 +256,24 @@ impl Db {
         T: Send + 'static,
     {
         self.read(move |conn| write_tx(conn, f)).await
+    }
+}
+
+/// What a transaction returns when it must commit even though the request is refused:
+/// a failed login's counter, a replayed refresh token's revoked family. The refusal is
+/// reported after the commit, with [`Committed::into_result`].
+#[derive(Debug)]
+pub enum Committed<T> {
+    Granted(T),
+    Refused(AppError),
+}
+
+impl<T> Committed<T> {
+    pub fn into_result(self) -> Result<T, AppError> {
+        match self {
+            Committed::Granted(value) => Ok(value),
+            Committed::Refused(error) => Err(error),
+        }
     }
 }
 

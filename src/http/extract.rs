@@ -1,17 +1,18 @@
 //! Extractors used instead of actix's own, so that bad input names the offending field:
-//! `Json` (content type, size limit, unknown fields, wrong types), `Query`, and `PathId`.
+//! `Json` (content type, size limit, unknown fields, wrong types), `Query`, and `Id`.
+//! (Actix's own extractors answer problem+json too, through `http::errors`.)
 
 use std::future::Future;
 use std::pin::Pin;
+use std::str::FromStr;
 
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::fallback::RouteTable;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
-use uuid::Uuid;
-
-use crate::error::{AppError, AppResult, FieldError};
 
 /// Request body limit, registered as app data by the app builder.
 #[derive(Debug, Clone, Copy)]
@@ -168,27 +169,29 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
-/// The `{id}` path segment, which must be a UUID.
+/// The `{id}` path segment, parsed as `T` (an id type: a bad one is a 400 naming `id`).
+///
+/// A literal route beside an `{id}` route (`/units/locate` beside `/units/{id}`) is matched
+/// by actix per method: a `PATCH /units/locate` reaches the `{id}` route. When the segment
+/// is not an id and the path is a literal route, the answer is that route's 405.
 #[derive(Debug, Clone, Copy)]
-pub struct PathId(pub Uuid);
+pub struct Id<T>(pub T);
 
-impl PathId {
-    pub fn text(&self) -> String {
-        self.0.to_string()
-    }
-}
-
-impl FromRequest for PathId {
+impl<T: FromStr> FromRequest for Id<T> {
     type Error = AppError;
     type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let raw = req.match_info().get("id").unwrap_or_default();
-        std::future::ready(
-            Uuid::parse_str(raw)
-                .map(PathId)
-                .map_err(|_| AppError::bad_parameter("id", "must be a UUID")),
-        )
+        std::future::ready(raw.parse::<T>().map(Id).map_err(|_| {
+            let literal = req
+                .app_data::<web::Data<RouteTable>>()
+                .and_then(|table| table.literal_allowed(req.path()));
+            match literal {
+                Some(allow) => AppError::MethodNotAllowed { allow },
+                None => AppError::bad_parameter("id", "must be a UUID"),
+            }
+        }))
     }
 }
 

@@ -73,6 +73,23 @@ impl RouteTable {
     }
 }
 
+impl RouteTable {
+    /// Methods of a route whose path is exactly `path`, literally (no parameter segment).
+    pub fn literal_allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.routes
+            .iter()
+            .find(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments
+                        .iter()
+                        .zip(&parts)
+                        .all(|(s, p)| matches!(s, Segment::Literal(l) if l == p))
+            })
+            .map(|(_, methods)| methods.clone())
+    }
+}
+
 pub async fn not_found(
     req: HttpRequest,
     table: web::Data<RouteTable>,
@@ -99,5 +116,10 @@ mod tests {
         assert_eq!(unit, ["DELETE", "GET", "PATCH"]);
         assert_eq!(table.allowed("/api/v1/nothing"), None);
         assert_eq!(table.allowed("/api/v1/units//subtree"), None);
+        assert_eq!(
+            table.literal_allowed("/api/v1/units/locate"),
+            Some(vec!["GET"])
+        );
+        assert_eq!(table.literal_allowed("/api/v1/units/abc"), None);
     }
 }

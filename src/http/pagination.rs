@@ -1,13 +1,11 @@
 //! The one list envelope: `{items, page, per_page, total}`, with `page`/`per_page`
-//! parameters shared by every list.
+//! parameters shared by every list. Loading the page is `db::page::paginate`.
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::AppError;
-
-pub const DEFAULT_PER_PAGE: i64 = 20;
-pub const MAX_PER_PAGE: i64 = 100;
+use crate::db::page::{Listed, Paging, DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
+use crate::error::{AppError, AppResult};
 
 /// Paging parameters of every list.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
@@ -21,24 +19,11 @@ pub struct PageParams {
     pub per_page: Option<i64>,
 }
 
-/// Validated paging: page ≥ 1, 1 ≤ per_page ≤ 100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Paging {
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl Paging {
-    pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.per_page
-    }
-}
-
 impl PageParams {
     pub fn validate(self) -> Result<Paging, AppError> {
         let page = self.page.unwrap_or(1);
         let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
-        if !(1..=1_000_000).contains(&page) {
+        if !(1..=MAX_PAGE).contains(&page) {
             return Err(AppError::bad_parameter(
                 "page",
                 "must be between 1 and 1000000",
@@ -54,21 +39,6 @@ impl PageParams {
     }
 }
 
-/// Maximum length of a list's free-text `q` parameter.
-pub const MAX_SEARCH_CHARS: usize = 100;
-
-/// The `q` parameter of a list: `None` when absent or empty, 400 when too long.
-pub fn search_text(q: Option<&str>) -> Result<Option<&str>, AppError> {
-    match q {
-        Some(text) if text.chars().count() > MAX_SEARCH_CHARS => Err(AppError::bad_parameter(
-            "q",
-            format!("must be at most {MAX_SEARCH_CHARS} characters"),
-        )),
-        Some(text) if !text.is_empty() => Ok(Some(text)),
-        _ => Ok(None),
-    }
-}
-
 /// A page of a list. Every list endpoint answers with this envelope.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
@@ -81,12 +51,12 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    pub fn new(items: Vec<T>, paging: Paging, total: i64) -> Self {
+    pub fn new(listed: Listed<T>, paging: Paging) -> Self {
         Page {
-            items,
+            items: listed.items,
             page: paging.page,
             per_page: paging.per_page,
-            total,
+            total: listed.total,
         }
     }
 
@@ -97,6 +67,16 @@ impl<T> Page<T> {
             per_page: self.per_page,
             total: self.total,
         }
+    }
+
+    /// Maps every item with a conversion that may fail; the first failure is the answer.
+    pub fn try_map<U>(self, f: impl FnMut(T) -> AppResult<U>) -> AppResult<Page<U>> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<AppResult<_>>()?,
+            page: self.page,
+            per_page: self.per_page,
+            total: self.total,
+        })
     }
 }
 

@@ -4,9 +4,14 @@ use actix_web::{get, web, HttpResponse};
 use diesel::connection::SimpleConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(metrics);
+}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Health {

@@ -1,37 +1,42 @@
-//! Pairing rows, forms and queries.
+//! Pairing rows and their queries.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use crate::auth::policy::Subject;
+use crate::auth::scope::{self, Subject};
+use crate::auth::Resource;
+use crate::db::page::{paginate, Listed, Paging};
 use crate::db::schema::{pairings, units};
-use crate::db::{self, Backend, DbConnection};
+use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::http::pagination::Paging;
-use crate::units::model::{in_subtrees, referenced, UnitKind, UnitRow};
-use crate::validate::Checks;
+use crate::ids::{PairingId, UnitId};
+use crate::pairings::forms::{NewPairing, PairingFilter, PairingSort};
+use crate::pairings::rules;
+use crate::units::model::{referenced, UnitRow};
+use crate::units::UnitKind;
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pairings, treat_none_as_default_value = false)]
 pub struct PairingRow {
-    pub id: String,
-    pub department_id: String,
-    pub partner_id: String,
+    pub id: PairingId,
+    pub department_id: UnitId,
+    pub partner_id: UnitId,
     pub note: String,
     pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Pairing {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: PairingId,
     /// The department that helps.
-    #[schema(format = Uuid)]
-    pub department_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub department_id: UnitId,
     /// The town, street, village or community it helps.
-    #[schema(format = Uuid)]
-    pub partner_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub partner_id: UnitId,
     pub note: String,
     pub created_at: DateTime<Utc>,
 }
@@ -48,86 +53,52 @@ impl From<PairingRow> for Pairing {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewPairing {
-    #[schema(format = Uuid)]
-    pub department_id: String,
-    #[schema(format = Uuid)]
-    pub partner_id: String,
-    /// What the pairing covers, e.g. 网格巡查、入户宣传、志愿服务.
-    #[serde(default)]
-    #[schema(max_length = 500)]
-    pub note: String,
-}
-
 fn unit_of_kind(
     conn: &mut DbConnection,
-    id: &str,
+    id: UnitId,
     field: &str,
     allowed: &[UnitKind],
     rule: &str,
 ) -> AppResult<UnitRow> {
     let unit = referenced(conn, id, field)?;
-    if !allowed.contains(&unit.kind()?) {
+    if !allowed.contains(&unit.kind) {
         return Err(AppError::invalid(field, rule));
     }
     Ok(unit)
 }
 
 pub fn create(conn: &mut DbConnection, input: &NewPairing) -> AppResult<PairingRow> {
-    let mut c = Checks::new();
-    c.uuid("department_id", &input.department_id);
-    c.uuid("partner_id", &input.partner_id);
-    if input.note.chars().count() > 500 || input.note.chars().any(char::is_control) {
-        c.fail(
-            "note",
-            "must be at most 500 characters without control characters",
-        );
-    }
-    c.finish()?;
     unit_of_kind(
         conn,
-        &input.department_id,
+        input.department_id,
         "department_id",
-        &[UnitKind::Department],
-        "must be a department",
+        rules::DEPARTMENT_KINDS,
+        rules::DEPARTMENT_RULE,
     )?;
     unit_of_kind(
         conn,
-        &input.partner_id,
+        input.partner_id,
         "partner_id",
-        &[
-            UnitKind::Town,
-            UnitKind::Street,
-            UnitKind::Village,
-            UnitKind::Community,
-        ],
-        "must be a town, street, village or community",
+        rules::PARTNER_KINDS,
+        rules::PARTNER_RULE,
     )?;
     let exists: i64 = pairings::table
-        .filter(pairings::department_id.eq(&input.department_id))
-        .filter(pairings::partner_id.eq(&input.partner_id))
+        .filter(pairings::department_id.eq(input.department_id))
+        .filter(pairings::partner_id.eq(input.partner_id))
         .count()
         .get_result(conn)?;
     if exists > 0 {
         return Err(already_paired());
     }
     let row = PairingRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        department_id: input.department_id.clone(),
-        partner_id: input.partner_id.clone(),
+        id: PairingId::new(),
+        department_id: input.department_id,
+        partner_id: input.partner_id,
         note: input.note.clone(),
         created_at: db::now(),
     };
     diesel::insert_into(pairings::table)
-        .values((
-            pairings::id.eq(&row.id),
-            pairings::department_id.eq(&row.department_id),
-            pairings::partner_id.eq(&row.partner_id),
-            pairings::note.eq(&row.note),
-            pairings::created_at.eq(row.created_at),
-        ))
+        .values(&row)
         .execute(conn)
         .map_err(|e| match e {
             // Why: the `exists` check above cannot see a concurrent request's uncommitted
@@ -151,40 +122,45 @@ fn already_paired() -> AppError {
     )
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<PairingRow> {
-    pairings::table
+/// A pairing with the paths of its two units: it belongs to both, and is visible to
+/// whoever sees either.
+pub struct Placed {
+    pub row: PairingRow,
+    pub paths: Vec<String>,
+}
+
+impl Placed {
+    pub fn resource(&self) -> Resource<'_> {
+        Resource::of_units(self.paths.iter().map(String::as_str))
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: PairingId) -> AppResult<Placed> {
+    let row = pairings::table
         .find(id)
+        .select(PairingRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or(AppError::NotFound("pairing"))
-}
-
-/// Paths of the two units of a pairing; the pairing is visible to whoever sees either.
-pub fn unit_paths(conn: &mut DbConnection, row: &PairingRow) -> AppResult<Vec<String>> {
-    Ok(units::table
-        .filter(units::id.eq_any([&row.department_id, &row.partner_id]))
+        .ok_or(AppError::NotFound("pairing"))?;
+    let paths = units::table
+        .filter(units::id.eq_any([row.department_id, row.partner_id]))
         .select(units::path)
-        .load(conn)?)
+        .load(conn)?;
+    Ok(Placed { row, paths })
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
-pub enum PairingSort {
-    #[default]
-    #[serde(rename = "created_at")]
-    CreatedAt,
-    #[serde(rename = "-created_at")]
-    CreatedAtDesc,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PairingFilter {
-    #[param(format = Uuid)]
-    pub department_id: Option<uuid::Uuid>,
-    #[param(format = Uuid)]
-    pub partner_id: Option<uuid::Uuid>,
-    #[param(inline)]
-    pub sort: Option<PairingSort>,
+/// The pairing of these two units, if there is one.
+pub fn find_between(
+    conn: &mut DbConnection,
+    department: UnitId,
+    partner: UnitId,
+) -> AppResult<Option<PairingId>> {
+    Ok(pairings::table
+        .filter(pairings::department_id.eq(department))
+        .filter(pairings::partner_id.eq(partner))
+        .select(pairings::id)
+        .first(conn)
+        .optional()?)
 }
 
 pub fn list(
@@ -192,48 +168,40 @@ pub fn list(
     subject: &Subject,
     filter: &PairingFilter,
     paging: Paging,
-) -> AppResult<(Vec<PairingRow>, i64)> {
-    let visible: Option<Vec<String>> = match subject.visible_roots() {
-        Some(roots) => Some(
-            units::table
-                .filter(in_subtrees(roots))
-                .select(units::id)
-                .load(conn)?,
-        ),
-        None => None,
-    };
+) -> AppResult<Listed<PairingRow>> {
     let query = || {
-        let mut q = pairings::table.into_boxed::<Backend>();
-        if let Some(ids) = &visible {
+        let mut q = pairings::table.select(PairingRow::as_select()).into_boxed();
+        if let (Some(departments), Some(partners)) =
+            (scope::visible_units(subject), scope::visible_units(subject))
+        {
             q = q.filter(
                 pairings::department_id
-                    .eq_any(ids.clone())
-                    .or(pairings::partner_id.eq_any(ids.clone())),
+                    .eq_any(departments)
+                    .or(pairings::partner_id.eq_any(partners)),
             );
         }
         if let Some(d) = filter.department_id {
-            q = q.filter(pairings::department_id.eq(d.to_string()));
+            q = q.filter(pairings::department_id.eq(d));
         }
         if let Some(p) = filter.partner_id {
-            q = q.filter(pairings::partner_id.eq(p.to_string()));
+            q = q.filter(pairings::partner_id.eq(p));
         }
         q
     };
-    let total = query().count().get_result(conn)?;
-    let sorted = match filter.sort.unwrap_or_default() {
-        PairingSort::CreatedAt => query().order((pairings::created_at.asc(), pairings::id.asc())),
-        PairingSort::CreatedAtDesc => {
-            query().order((pairings::created_at.desc(), pairings::id.desc()))
-        }
-    };
-    let rows = sorted
-        .limit(paging.per_page)
-        .offset(paging.offset())
-        .load(conn)?;
-    Ok((rows, total))
+    paginate(
+        conn,
+        query,
+        |q| match filter.sort {
+            PairingSort::CreatedAt => q.order((pairings::created_at.asc(), pairings::id.asc())),
+            PairingSort::CreatedAtDesc => {
+                q.order((pairings::created_at.desc(), pairings::id.desc()))
+            }
+        },
+        paging,
+    )
 }
 
-pub fn delete(conn: &mut DbConnection, id: &str) -> AppResult<()> {
+pub fn delete(conn: &mut DbConnection, id: PairingId) -> AppResult<()> {
     let deleted = diesel::delete(pairings::table.find(id)).execute(conn)?;
     if deleted == 0 {
         return Err(AppError::NotFound("pairing"));

@@ -1,15 +1,24 @@
 //! `/api/v1/pairings`.
 
-use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
-use crate::auth::{Action, Actor};
+use crate::auth::{Action, Caller};
+use crate::db::write_tx;
 use crate::error::AppResult;
-use crate::http::{Json, Page, PageParams, PathId, Query};
-use crate::openapi::AdminOnly;
-use crate::openapi::Conflicts;
-use crate::pairings::model::{self, NewPairing, Pairing, PairingFilter};
+use crate::http::{created, Id, Json, Page, PageParams, Query};
+use crate::ids::PairingId;
+use crate::openapi::{AdminOnly, Conflicts};
+use crate::pairings::forms::{NewPairing, PairingQuery};
+use crate::pairings::model::{self, Pairing};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_pairing)
+        .service(list_pairings)
+        .service(get_pairing)
+        .service(delete_pairing);
+}
 
 /// Pair a department with a town, street, village or community.
 #[utoipa::path(
@@ -25,43 +34,41 @@ use crate::pairings::model::{self, NewPairing, Pairing, PairingFilter};
 #[post("/pairings")]
 pub async fn create_pairing(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     body: Json<NewPairing>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ManageOrg)?;
-    let input = body.into_inner()?;
-    let row = state
-        .db
-        .write(move |conn| model::create(conn, &input))
+    let row = caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ManageOrg)?;
+            let input = body.into_inner()?.validate()?;
+            write_tx(conn, |conn| model::create(conn, &input))
+        })
         .await?;
-    let pairing = Pairing::from(row);
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/pairings/{}", pairing.id)))
-        .json(pairing))
+    Ok(created("pairings", row.id, Pairing::from(row)))
 }
 
 /// List the pairings that touch the caller's scope.
 #[utoipa::path(
     tag = "pairings",
-    params(PageParams, PairingFilter),
+    params(PageParams, PairingQuery),
     responses((status = 200, description = "A page of pairings", body = Page<Pairing>)),
     security(("bearer_auth" = []))
 )]
 #[get("/pairings")]
 pub async fn list_pairings(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     page: Query<PageParams>,
-    filter: Query<PairingFilter>,
+    query: Query<PairingQuery>,
 ) -> AppResult<web::Json<Page<Pairing>>> {
-    actor.require(Action::ReadOrg)?;
-    let paging = page.0.validate()?;
-    let filter = filter.0;
-    let (rows, total) = state
-        .db
-        .read(move |conn| model::list(conn, &actor.subject, &filter, paging))
+    let (listed, paging) = caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ReadOrg)?;
+            let (paging, filter) = (page.0.validate()?, query.0.validate()?);
+            Ok((model::list(conn, &actor.subject, &filter, paging)?, paging))
+        })
         .await?;
-    Ok(web::Json(Page::new(rows, paging, total).map(Pairing::from)))
+    Ok(web::Json(Page::new(listed.map(Pairing::from), paging)))
 }
 
 /// Get a pairing.
@@ -74,27 +81,17 @@ pub async fn list_pairings(
 #[get("/pairings/{id}")]
 pub async fn get_pairing(
     state: web::Data<AppState>,
-    actor: Actor,
-    id: PathId,
+    caller: Caller,
+    id: Id<PairingId>,
 ) -> AppResult<web::Json<Pairing>> {
-    let (row, paths) = state
-        .db
-        .read(move |conn| {
-            let row = model::find(conn, &id.text())?;
-            let paths = model::unit_paths(conn, &row)?;
-            Ok((row, paths))
+    let placed = caller
+        .run(&state.db, move |conn, actor| {
+            let placed = model::find(conn, id.0)?;
+            actor.require_on(Action::ReadOrg, &placed.resource(), "pairing")?;
+            Ok(placed)
         })
         .await?;
-    // Visible when either side is in scope.
-    let allowed = paths.iter().any(|p| {
-        actor
-            .require_on(Action::ReadOrg, Some(p), "pairing")
-            .is_ok()
-    });
-    if !allowed {
-        return Err(crate::error::AppError::NotFound("pairing"));
-    }
-    Ok(web::Json(row.into()))
+    Ok(web::Json(placed.row.into()))
 }
 
 /// Remove a pairing.
@@ -107,13 +104,14 @@ pub async fn get_pairing(
 #[delete("/pairings/{id}")]
 pub async fn delete_pairing(
     state: web::Data<AppState>,
-    actor: Actor,
-    id: PathId,
+    caller: Caller,
+    id: Id<PairingId>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ManageOrg)?;
-    state
-        .db
-        .write(move |conn| model::delete(conn, &id.text()))
+    caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ManageOrg)?;
+            write_tx(conn, |conn| model::delete(conn, id.0))
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

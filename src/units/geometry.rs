@@ -5,6 +5,7 @@ use geo::{Coord, Intersects, LineString, MultiPolygon, Point, Polygon};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::Backend;
 use crate::error::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -15,7 +16,8 @@ pub enum GeometryType {
 
 /// A GeoJSON geometry (RFC 7946) of type Polygon or MultiPolygon, positions as
 /// `[longitude, latitude]` in WGS 84.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+// Stored as its JSON text (the `FromSql` below reads it back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::FromSqlRow)]
 #[serde(deny_unknown_fields)]
 pub struct Geometry {
     #[serde(rename = "type")]
@@ -25,6 +27,25 @@ pub struct Geometry {
     /// `[lon, lat]` positions whose first and last are equal.
     #[schema(value_type = Vec<serde_json::Value>, min_items = 1)]
     pub coordinates: serde_json::Value,
+}
+
+impl Geometry {
+    /// The JSON text stored in the database.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl diesel::deserialize::FromSql<diesel::sql_types::Text, Backend> for Geometry {
+    fn from_sql(
+        bytes: <Backend as diesel::backend::Backend>::RawValue<'_>,
+    ) -> diesel::deserialize::Result<Self> {
+        let text =
+            <String as diesel::deserialize::FromSql<diesel::sql_types::Text, Backend>>::from_sql(
+                bytes,
+            )?;
+        Ok(serde_json::from_str(&text)?)
+    }
 }
 
 /// A validated boundary, ready for containment tests.

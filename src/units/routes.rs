@@ -1,19 +1,27 @@
 //! `/api/v1/units`: the unit tree. Everyone reads what their scope covers; admins manage.
 
-use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
-use crate::auth::{Action, Actor};
+use crate::auth::{Action, Caller};
+use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
-use crate::http::{Json, Page, PageParams, PathId, Query};
+use crate::http::{created, Id, Json, Page, PageParams, Query};
+use crate::ids::UnitId;
 use crate::openapi::{AdminOnly, Conflicts};
-use crate::units::model::{self, NewUnit, Unit, UnitFilter, UnitUpdate};
+use crate::units::forms::{LocateQuery, NewUnit, UnitQuery, UnitUpdate};
+use crate::units::model::{self, Unit};
 
-fn to_views(rows: Vec<model::UnitRow>) -> AppResult<Vec<Unit>> {
-    rows.into_iter().map(Unit::try_from).collect()
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_unit)
+        .service(list_units)
+        // Before `/units/{id}`, which would otherwise claim `locate` as an id.
+        .service(locate_unit)
+        .service(get_unit)
+        .service(unit_subtree)
+        .service(update_unit)
+        .service(delete_unit);
 }
 
 /// Create a unit.
@@ -30,55 +38,41 @@ fn to_views(rows: Vec<model::UnitRow>) -> AppResult<Vec<Unit>> {
 #[post("/units")]
 pub async fn create_unit(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     body: Json<NewUnit>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ManageOrg)?;
-    let input = body.into_inner()?;
-    let boundary = input.validate()?;
-    let row = state
-        .db
-        .write(move |conn| model::create(conn, &input, boundary.as_ref()))
+    let row = caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ManageOrg)?;
+            let draft = body.into_inner()?.validate()?;
+            write_tx(conn, |conn| model::create(conn, &draft))
+        })
         .await?;
-    let unit = Unit::try_from(row)?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/units/{}", unit.id)))
-        .json(unit))
+    Ok(created("units", row.id, Unit::from(row)))
 }
 
 /// List the units in the caller's scope.
 #[utoipa::path(
     tag = "units",
-    params(PageParams, UnitFilter),
+    params(PageParams, UnitQuery),
     responses((status = 200, description = "A page of units", body = Page<Unit>)),
     security(("bearer_auth" = []))
 )]
 #[get("/units")]
 pub async fn list_units(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     page: Query<PageParams>,
-    filter: Query<UnitFilter>,
+    query: Query<UnitQuery>,
 ) -> AppResult<web::Json<Page<Unit>>> {
-    actor.require(Action::ReadOrg)?;
-    let paging = page.0.validate()?;
-    let filter = filter.0;
-    let (rows, total) = state
-        .db
-        .read(move |conn| model::list(conn, &actor.subject, &filter, paging))
+    let (listed, paging) = caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ReadOrg)?;
+            let (paging, filter) = (page.0.validate()?, query.0.validate()?);
+            Ok((model::list(conn, &actor.subject, &filter, paging)?, paging))
+        })
         .await?;
-    Ok(web::Json(Page::new(to_views(rows)?, paging, total)))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LocateQuery {
-    /// Latitude (WGS 84).
-    #[param(minimum = -90, maximum = 90, example = 35.255)]
-    pub lat: f64,
-    /// Longitude (WGS 84).
-    #[param(minimum = -180, maximum = 180, example = 115.485)]
-    pub lon: f64,
+    Ok(web::Json(Page::new(listed.map(Unit::from), paging)))
 }
 
 /// Find the grid that contains a point.
@@ -94,40 +88,16 @@ pub struct LocateQuery {
 #[get("/units/locate")]
 pub async fn locate_unit(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     query: Query<LocateQuery>,
 ) -> AppResult<web::Json<Unit>> {
-    actor.require(Action::ReadOrg)?;
-    let LocateQuery { lat, lon } = query.0;
-    if !(-90.0..=90.0).contains(&lat) {
-        return Err(AppError::bad_parameter(
-            "lat",
-            "must be a number between -90 and 90",
-        ));
-    }
-    if !(-180.0..=180.0).contains(&lon) {
-        return Err(AppError::bad_parameter(
-            "lon",
-            "must be a number between -180 and 180",
-        ));
-    }
-    let row = state
-        .db
-        .read(move |conn| model::locate(conn, &actor.subject, lon, lat))
+    let row = caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ReadOrg)?;
+            model::locate(conn, &actor.subject, query.0.validate()?)
+        })
         .await?;
-    Ok(web::Json(
-        row.ok_or(AppError::NotFound("grid"))?.try_into()?,
-    ))
-}
-
-/// Loads a unit the actor may read, or answers 404.
-async fn visible_unit(state: &AppState, actor: &Actor, id: PathId) -> AppResult<model::UnitRow> {
-    let row = state
-        .db
-        .read(move |conn| model::find(conn, &id.text()))
-        .await?;
-    actor.require_on(Action::ReadOrg, Some(&row.path), "unit")?;
-    Ok(row)
+    Ok(web::Json(row.ok_or(AppError::NotFound("grid"))?.into()))
 }
 
 /// Get a unit.
@@ -140,12 +110,17 @@ async fn visible_unit(state: &AppState, actor: &Actor, id: PathId) -> AppResult<
 #[get("/units/{id}")]
 pub async fn get_unit(
     state: web::Data<AppState>,
-    actor: Actor,
-    id: PathId,
+    caller: Caller,
+    id: Id<UnitId>,
 ) -> AppResult<web::Json<Unit>> {
-    Ok(web::Json(
-        visible_unit(&state, &actor, id).await?.try_into()?,
-    ))
+    let row = caller
+        .run(&state.db, move |conn, actor| {
+            let row = model::find(conn, id.0)?;
+            actor.require_on(Action::ReadOrg, &row.resource(), "unit")?;
+            Ok(row)
+        })
+        .await?;
+    Ok(web::Json(row.into()))
 }
 
 /// The unit and all units under it, in tree order.
@@ -158,17 +133,19 @@ pub async fn get_unit(
 #[get("/units/{id}/subtree")]
 pub async fn unit_subtree(
     state: web::Data<AppState>,
-    actor: Actor,
-    id: PathId,
+    caller: Caller,
+    id: Id<UnitId>,
     page: Query<PageParams>,
 ) -> AppResult<web::Json<Page<Unit>>> {
-    let paging = page.0.validate()?;
-    let root = visible_unit(&state, &actor, id).await?;
-    let (rows, total) = state
-        .db
-        .read(move |conn| model::subtree(conn, &actor.subject, &root, paging))
+    let (listed, paging) = caller
+        .run(&state.db, move |conn, actor| {
+            let root = model::find(conn, id.0)?;
+            actor.require_on(Action::ReadOrg, &root.resource(), "unit")?;
+            let paging = page.0.validate()?;
+            Ok((model::subtree(conn, &actor.subject, &root, paging)?, paging))
+        })
         .await?;
-    Ok(web::Json(Page::new(to_views(rows)?, paging, total)))
+    Ok(web::Json(Page::new(listed.map(Unit::from), paging)))
 }
 
 /// Change a unit: code, name, parent (moves the subtree), boundary, leader.
@@ -182,20 +159,18 @@ pub async fn unit_subtree(
 #[patch("/units/{id}")]
 pub async fn update_unit(
     state: web::Data<AppState>,
-    actor: Actor,
-    id: PathId,
+    caller: Caller,
+    id: Id<UnitId>,
     body: Json<UnitUpdate>,
 ) -> AppResult<web::Json<Unit>> {
-    actor.require(Action::ManageOrg)?;
-    let input = body.into_inner()?;
-    let row = state
-        .db
-        .write(move |conn| {
-            let unit = model::find(conn, &id.text())?;
-            model::update(conn, &unit, &input)
+    let row = caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ManageOrg)?;
+            let change = body.into_inner()?.validate()?;
+            write_tx(conn, |conn| model::update(conn, id.0, &change))
         })
         .await?;
-    Ok(web::Json(row.try_into()?))
+    Ok(web::Json(row.into()))
 }
 
 /// Delete a unit that nothing refers to.
@@ -212,15 +187,13 @@ pub async fn update_unit(
 #[delete("/units/{id}")]
 pub async fn delete_unit(
     state: web::Data<AppState>,
-    actor: Actor,
-    id: PathId,
+    caller: Caller,
+    id: Id<UnitId>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ManageOrg)?;
-    state
-        .db
-        .write(move |conn| {
-            let unit = model::find(conn, &id.text())?;
-            model::delete(conn, &unit)
+    caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ManageOrg)?;
+            write_tx(conn, |conn| model::delete(conn, id.0))
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

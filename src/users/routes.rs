@@ -1,20 +1,26 @@
 //! `/api/v1/users`: account management, for admins only. Accounts are deactivated,
 //! never deleted, so the history of who did what stays readable.
 
-use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
-use crate::auth::{password, Action, Actor};
-use crate::error::{AppError, AppResult};
-use crate::http::{Json, Page, PageParams, PathId, Query};
+use crate::auth::flows::blocking;
+use crate::auth::{password, Action, Caller};
+use crate::error::AppResult;
+use crate::http::{created, Id, Json, Page, PageParams, Query};
+use crate::ids::UserId;
 use crate::openapi::{AdminOnly, Conflicts};
-use crate::users::model::{self, NewUser, User, UserFilter, UserUpdate};
+use crate::users::forms::{NewUser, UserQuery, UserUpdate};
+use crate::users::model::{self, User};
+use crate::users::rules::refuse_self_lockout;
 
-async fn hash_password(password: String) -> AppResult<String> {
-    web::block(move || password::hash(&password))
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))?
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_user)
+        .service(list_users)
+        .service(get_user)
+        .service(update_user)
+        .service(deactivate_user);
 }
 
 /// Create a user.
@@ -31,49 +37,46 @@ async fn hash_password(password: String) -> AppResult<String> {
 #[post("/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     body: Json<NewUser>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ManageUsers)?;
-    let input = body.into_inner()?;
-    input.validate()?;
-    let hash = hash_password(input.password.clone()).await?;
+    let input = caller
+        .run(&state.db, move |_, actor| {
+            actor.require(Action::ManageUsers)?;
+            body.into_inner()?.validate()
+        })
+        .await?;
+    let given = input.password.clone();
+    let hash = blocking(move || password::hash(&given)).await?;
     let row = state
         .db
         .write(move |conn| model::create(conn, &input, hash))
         .await?;
-    let user = User::try_from(row)?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
-        .json(user))
+    Ok(created("users", row.id, User::from(row)))
 }
 
 /// List users.
 #[utoipa::path(
     tag = "users",
-    params(PageParams, UserFilter),
+    params(PageParams, UserQuery),
     responses((status = 200, description = "A page of users", body = Page<User>), AdminOnly),
     security(("bearer_auth" = []))
 )]
 #[get("/users")]
 pub async fn list_users(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     page: Query<PageParams>,
-    filter: Query<UserFilter>,
+    query: Query<UserQuery>,
 ) -> AppResult<web::Json<Page<User>>> {
-    actor.require(Action::ManageUsers)?;
-    let paging = page.0.validate()?;
-    let filter = filter.0;
-    let (rows, total) = state
-        .db
-        .read(move |conn| model::list(conn, &filter, paging))
+    let (listed, paging) = caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ManageUsers)?;
+            let (paging, filter) = (page.0.validate()?, query.0.validate()?);
+            Ok((model::list(conn, &filter, paging)?, paging))
+        })
         .await?;
-    let items = rows
-        .into_iter()
-        .map(User::try_from)
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok(web::Json(Page::new(items, paging, total)))
+    Ok(web::Json(Page::new(listed.map(User::from), paging)))
 }
 
 /// Get a user.
@@ -86,15 +89,16 @@ pub async fn list_users(
 #[get("/users/{id}")]
 pub async fn get_user(
     state: web::Data<AppState>,
-    actor: Actor,
-    id: PathId,
+    caller: Caller,
+    id: Id<UserId>,
 ) -> AppResult<web::Json<User>> {
-    actor.require(Action::ManageUsers)?;
-    let row = state
-        .db
-        .read(move |conn| model::find(conn, &id.text()))
+    let row = caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ManageUsers)?;
+            model::find(conn, id.0)
+        })
         .await?;
-    Ok(web::Json(row.try_into()?))
+    Ok(web::Json(row.into()))
 }
 
 /// Change a user: display name, role, unit, active, or reset the password.
@@ -108,23 +112,27 @@ pub async fn get_user(
 #[patch("/users/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
-    actor: Actor,
-    id: PathId,
+    caller: Caller,
+    id: Id<UserId>,
     body: Json<UserUpdate>,
 ) -> AppResult<web::Json<User>> {
-    actor.require(Action::ManageUsers)?;
-    let input = body.into_inner()?;
-    input.validate()?;
-    refuse_self_lockout(&actor, &id, &input)?;
+    let input = caller
+        .run(&state.db, move |_, actor| {
+            actor.require(Action::ManageUsers)?;
+            let input = body.into_inner()?.validate()?;
+            refuse_self_lockout(actor, id.0, input.active == Some(false), input.role)?;
+            Ok(input)
+        })
+        .await?;
     let hash = match input.password.clone() {
-        Some(p) => Some(hash_password(p).await?),
+        Some(p) => Some(blocking(move || password::hash(&p)).await?),
         None => None,
     };
     let row = state
         .db
-        .write(move |conn| model::update(conn, &id.text(), &input, hash))
+        .write(move |conn| model::update(conn, id.0, &input, hash))
         .await?;
-    Ok(web::Json(row.try_into()?))
+    Ok(web::Json(row.into()))
 }
 
 /// Deactivate a user: their tokens stop working and their sessions end.
@@ -141,31 +149,19 @@ pub async fn update_user(
 #[post("/users/{id}/deactivate")]
 pub async fn deactivate_user(
     state: web::Data<AppState>,
-    actor: Actor,
-    id: PathId,
+    caller: Caller,
+    id: Id<UserId>,
 ) -> AppResult<web::Json<User>> {
-    actor.require(Action::ManageUsers)?;
-    let input = UserUpdate {
-        active: Some(false),
-        ..UserUpdate::default()
-    };
-    refuse_self_lockout(&actor, &id, &input)?;
-    let row = state
-        .db
-        .write(move |conn| model::update(conn, &id.text(), &input, None))
+    let row = caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ManageUsers)?;
+            refuse_self_lockout(actor, id.0, true, None)?;
+            let input = UserUpdate {
+                active: Some(false),
+                ..UserUpdate::default()
+            };
+            crate::db::write_tx(conn, |conn| model::update(conn, id.0, &input, None))
+        })
         .await?;
-    Ok(web::Json(row.try_into()?))
-}
-
-/// An admin who deactivates or demotes themselves may leave nobody able to manage users.
-fn refuse_self_lockout(actor: &Actor, id: &PathId, input: &UserUpdate) -> AppResult<()> {
-    let is_self = id.text() == actor.user_id;
-    let demotes = input.role.is_some_and(|r| r != actor.role);
-    if is_self && (input.active == Some(false) || demotes) {
-        return Err(AppError::unprocessable(
-            "self_lockout",
-            "you cannot deactivate or demote your own account",
-        ));
-    }
-    Ok(())
+    Ok(web::Json(row.into()))
 }

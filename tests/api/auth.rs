@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::common::*;
 use campaign_tracker::auth::token::Claims;
-use campaign_tracker::auth::Role;
 
 #[actix_web::test]
 async fn login_returns_tokens_that_work() {
@@ -28,12 +27,27 @@ async fn login_returns_tokens_that_work() {
 
 #[actix_web::test]
 async fn access_token_carries_the_required_claims() {
-    let (app, _w) = TestApp::with_world().await;
+    let (app, w) = TestApp::with_world().await;
     let body = app.login("inspector_a", PASSWORD).await.ok(200);
     let token = body["access_token"].as_str().unwrap();
     let claims = app.state.tokens.verify(token).unwrap();
-    assert_eq!(claims.role, Role::Inspector);
+    assert_eq!(claims.sub.to_string(), w.user("inspector"));
     assert_eq!(claims.exp - claims.iat, 900);
+    // Only who and when: the role and unit are read from the user on every request.
+    let payload = token.split('.').nth(1).unwrap();
+    use base64::Engine;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    let payload: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    let mut names: Vec<&str> = payload
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["exp", "iat", "sub"]);
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.alg, Algorithm::HS256);
 }
@@ -173,9 +187,7 @@ async fn bad_tokens_are_401_problems() {
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
-        sub: w.user("admin").into(),
-        role: Role::Admin,
-        unit: w.unit("D").into(),
+        sub: w.user("admin").parse().unwrap(),
         iat: now,
         exp: now + 600,
     };
@@ -203,8 +215,7 @@ async fn bad_tokens_are_401_problems() {
     app.get("/api/v1/me", &good).await.ok(200);
     let parts: Vec<&str> = good.split('.').collect();
     let tampered_claims = serde_json::to_string(&Claims {
-        role: Role::Admin,
-        sub: w.user("officer").into(),
+        sub: w.user("officer").parse().unwrap(),
         ..claims.clone()
     })
     .unwrap();
@@ -235,7 +246,7 @@ async fn bad_tokens_are_401_problems() {
 
     // A token for a user that does not exist.
     let ghost = Claims {
-        sub: uuid::Uuid::now_v7().to_string(),
+        sub: campaign_tracker::ids::UserId::new(),
         ..claims
     };
     app.get("/api/v1/me", &forge(&ghost, JWT_SECRET))

@@ -16,11 +16,12 @@ use diesel::Connection;
 use serde_json::{json, Value};
 
 use campaign_tracker::app::{self, AppState};
-use campaign_tracker::auth::{password, Role};
+use campaign_tracker::auth::password;
 use campaign_tracker::config::Config;
-use campaign_tracker::db::{self, DbConnection};
-use campaign_tracker::units::model::{self as units, NewUnit, UnitKind};
-use campaign_tracker::users::model::{self as users, NewUser};
+use campaign_tracker::db::DbConnection;
+use campaign_tracker::error::AppError;
+use campaign_tracker::ids::UserId;
+use campaign_tracker::world::{self, Description, Loaded};
 
 pub const PASSWORD: &str = "fixture-password-1";
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
@@ -137,21 +138,25 @@ impl Resp {
     }
 }
 
-/// The fixture district:
+/// The fixture world, described in `tests/api/world.json` and loaded by the same loader
+/// as the demo district (`campaign_tracker::world`):
 ///
 /// ```text
 /// D 菏泽高新区 (district)
 /// ├── A 吕陵镇 (town) ── VA 寨庄行政村 (village) ── GA 寨庄第一网格 (grid, led by inspector)
 /// ├── B 马岭岗镇 (town) ── VB 程楼行政村 (village) ── GB 程楼第一网格 (grid)
-/// └── P 党群工作部 (department), paired with A and with B
+/// └── P 党群工作部 (department), paired with A (PA) and with B (PB)
 /// ```
 ///
 /// Users: admin and leader in D, office and officer in A, inspector in GA, officer_b in B.
+/// Maps go from fixture keys to ids (as text, as the API shows them).
 pub struct World {
-    pub units: HashMap<&'static str, String>,
-    pub users: HashMap<&'static str, String>,
-    pub pairings: HashMap<&'static str, String>,
-    pub tokens: HashMap<&'static str, String>,
+    pub units: HashMap<String, String>,
+    pub users: HashMap<String, String>,
+    pub pairings: HashMap<String, String>,
+    pub tokens: HashMap<String, String>,
+    /// What the loader returned, for loading more on top ([`TestApp::load_more`]).
+    pub loaded: Loaded,
 }
 
 impl World {
@@ -166,6 +171,29 @@ impl World {
     }
 }
 
+fn as_text<T: std::fmt::Display>(
+    map: &std::collections::BTreeMap<String, T>,
+) -> HashMap<String, String> {
+    map.iter()
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect()
+}
+
+const WORLD_JSON: &str = include_str!("world.json");
+
+/// Hashing is slow on purpose; every fixture user shares one password, hashed once.
+fn hash_password(given: &str) -> Result<String, AppError> {
+    static HASHES: OnceLock<std::sync::Mutex<HashMap<String, String>>> = OnceLock::new();
+    let cache = HASHES.get_or_init(Default::default);
+    let mut cache = cache.lock().expect("hash cache");
+    if let Some(hash) = cache.get(given) {
+        return Ok(hash.clone());
+    }
+    let hash = password::hash(given)?;
+    cache.insert(given.to_string(), hash.clone());
+    Ok(hash)
+}
+
 pub fn square(lon: f64, lat: f64, size: f64) -> Value {
     json!({"type": "Polygon", "coordinates": [[[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]]})
 }
@@ -178,12 +206,6 @@ pub struct TestApp {
     pub state: AppState,
     service: BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>,
     _db: TestDb,
-}
-
-fn password_hash() -> String {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| password::hash(PASSWORD).expect("hash"))
-        .clone()
 }
 
 impl TestApp {
@@ -223,14 +245,13 @@ impl TestApp {
         f(&mut conn)
     }
 
-    pub fn token_for(&self, user_id: &str, role: Role, unit_id: &str) -> String {
-        self.state
-            .tokens
-            .issue(user_id, role, unit_id)
-            .expect("token")
+    /// An access token for the user with this id, as login would issue.
+    pub fn token_for(&self, user_id: &str) -> String {
+        let id = UserId::parse(user_id).expect("a user id");
+        self.state.tokens.issue(id).expect("token")
     }
 
-    /// A fresh app with the fixture district loaded.
+    /// A fresh app with the fixture world loaded.
     pub async fn with_world() -> (TestApp, World) {
         let app = TestApp::new().await;
         let world = app.load_world();
@@ -238,142 +259,43 @@ impl TestApp {
     }
 
     pub fn load_world(&self) -> World {
-        let hash = password_hash();
-        let mut units_by_key: HashMap<&'static str, String> = HashMap::new();
-        let mut users_by_key: HashMap<&'static str, String> = HashMap::new();
-        let mut pairings_by_key: HashMap<&'static str, String> = HashMap::new();
-        self.db(|conn| {
-            db::write_tx(conn, |conn| {
-                let mut unit = |key: &'static str,
-                                code: &str,
-                                name: &str,
-                                kind: UnitKind,
-                                parent: Option<&str>,
-                                boundary: Option<Value>| {
-                    let input = NewUnit {
-                        code: code.into(),
-                        name: name.into(),
-                        kind,
-                        parent_id: parent.map(|p| units_by_key[p].clone()),
-                        boundary: boundary.map(|b| serde_json::from_value(b).expect("geometry")),
-                        leader_id: None,
-                    };
-                    let parsed = input.validate().expect("valid fixture unit");
-                    let row = units::create(conn, &input, parsed.as_ref()).expect("create unit");
-                    units_by_key.insert(key, row.id);
-                };
-                unit("D", "HZGX", "菏泽高新区", UnitKind::District, None, None);
-                unit("A", "HZGX-LLZ", "吕陵镇", UnitKind::Town, Some("D"), None);
-                unit(
-                    "VA",
-                    "HZGX-LLZ-ZZ",
-                    "寨庄行政村",
-                    UnitKind::Village,
-                    Some("A"),
-                    None,
-                );
-                unit(
-                    "GA",
-                    "HZGX-LLZ-ZZ-G01",
-                    "寨庄第一网格",
-                    UnitKind::Grid,
-                    Some("VA"),
-                    Some(square(115.48, 35.25, 0.01)),
-                );
-                unit(
-                    "B",
-                    "HZGX-MLGZ",
-                    "马岭岗镇",
-                    UnitKind::Town,
-                    Some("D"),
-                    None,
-                );
-                unit(
-                    "VB",
-                    "HZGX-MLGZ-CL",
-                    "程楼行政村",
-                    UnitKind::Village,
-                    Some("B"),
-                    None,
-                );
-                unit(
-                    "GB",
-                    "HZGX-MLGZ-CL-G01",
-                    "程楼第一网格",
-                    UnitKind::Grid,
-                    Some("VB"),
-                    Some(square(115.50, 35.21, 0.01)),
-                );
-                unit(
-                    "P",
-                    "HZGX-DQGZB",
-                    "党群工作部",
-                    UnitKind::Department,
-                    Some("D"),
-                    None,
-                );
-
-                for (key, username, role, unit_key) in [
-                    ("admin", "admin", Role::Admin, "D"),
-                    ("leader", "leader", Role::Leader, "D"),
-                    ("office", "office_a", Role::Office, "A"),
-                    ("officer", "officer_a", Role::Officer, "A"),
-                    ("inspector", "inspector_a", Role::Inspector, "GA"),
-                    ("officer_b", "officer_b", Role::Officer, "B"),
-                ] {
-                    let input = NewUser {
-                        username: username.into(),
-                        display_name: format!("{username}（测试）"),
-                        password: PASSWORD.into(),
-                        role,
-                        unit_id: units_by_key[unit_key].clone(),
-                    };
-                    let row = users::create(conn, &input, hash.clone()).expect("create user");
-                    users_by_key.insert(key, row.id);
-                }
-                let ga = units::find(conn, &units_by_key["GA"]).expect("GA");
-                let lead = units::UnitUpdate {
-                    leader_id: Some(Some(users_by_key["inspector"].clone())),
-                    ..Default::default()
-                };
-                units::update(conn, &ga, &lead).expect("set leader");
-
-                for (key, partner) in [("PA", "A"), ("PB", "B")] {
-                    let input = campaign_tracker::pairings::model::NewPairing {
-                        department_id: units_by_key["P"].clone(),
-                        partner_id: units_by_key[partner].clone(),
-                        note: "创城包联".into(),
-                    };
-                    let row =
-                        campaign_tracker::pairings::model::create(conn, &input).expect("pairing");
-                    pairings_by_key.insert(key, row.id);
-                }
-                Ok::<_, campaign_tracker::error::AppError>(())
-            })
-            .expect("load fixture world")
+        let description = Description::parse(WORLD_JSON).expect("tests/api/world.json");
+        let loaded = self.db(|conn| {
+            world::load(conn, &description, &mut hash_password, &mut |_| {})
+                .expect("load the fixture world")
         });
-        let roles = [
-            ("admin", Role::Admin, "D"),
-            ("leader", Role::Leader, "D"),
-            ("office", Role::Office, "A"),
-            ("officer", Role::Officer, "A"),
-            ("inspector", Role::Inspector, "GA"),
-            ("officer_b", Role::Officer, "B"),
-        ];
-        let tokens = roles
+        self.world_of(loaded)
+    }
+
+    /// Loads more records on top of `world` (they may refer to its keys); returns the
+    /// grown world.
+    pub fn load_more(&self, world: World, json: &str) -> World {
+        let description = Description::parse(json).expect("a world description");
+        let loaded = self.db(|conn| {
+            world::load_onto(
+                conn,
+                &description,
+                &world.loaded,
+                &mut hash_password,
+                &mut |_| {},
+            )
+            .expect("load more of the world")
+        });
+        self.world_of(loaded)
+    }
+
+    fn world_of(&self, loaded: Loaded) -> World {
+        let users = as_text(&loaded.users);
+        let tokens = users
             .iter()
-            .map(|(key, role, unit)| {
-                (
-                    *key,
-                    self.token_for(&users_by_key[key], *role, &units_by_key[unit]),
-                )
-            })
+            .map(|(key, id)| (key.clone(), self.token_for(id)))
             .collect();
         World {
-            units: units_by_key,
-            users: users_by_key,
-            pairings: pairings_by_key,
+            units: as_text(&loaded.units),
+            pairings: as_text(&loaded.pairings),
+            users,
             tokens,
+            loaded,
         }
     }
 
@@ -466,7 +388,14 @@ impl TestApp {
 /// Every serialised response must be free of secrets.
 #[track_caller]
 pub fn assert_no_secrets(text: &str) {
-    for needle in ["password_hash", "$argon2", "token_hash"] {
-        assert!(!text.contains(needle), "response leaks {needle}: {text}");
+    if let Some(needle) = leaked_secret(text) {
+        panic!("response leaks {needle}: {text}");
     }
+}
+
+/// The first sign of a secret in a response text, if any.
+pub fn leaked_secret(text: &str) -> Option<&'static str> {
+    ["password_hash", "$argon2", "token_hash"]
+        .into_iter()
+        .find(|needle| text.contains(needle))
 }

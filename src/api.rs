@@ -1,0 +1,18 @@
+//! Every route of the service, composed once from each domain's `configure`. Registered
+//! through utoipa's actix integration, so each route reaches the OpenAPI document
+//! (`openapi::document` reads it from here; `app::build` serves it).
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::{auth, ops, pairings, units, users};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.configure(ops::routes::configure).service(
+        scope::scope("/api/v1")
+            .configure(auth::routes::configure)
+            .configure(users::routes::configure)
+            .configure(units::routes::configure)
+            .configure(pairings::routes::configure),
+    );
+}

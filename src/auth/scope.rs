@@ -1,0 +1,235 @@
+//! Scope: which units a caller may see and act on, as a [`Subject`] (pure, used by the
+//! policy) and as SQL (one subquery, [`visible_units`], that every list and lookup of a
+//! unit-owned record filters by — nothing loads ids into memory to filter them).
+//!
+//! Units form a tree with materialised paths (`/<root id>/…/<own id>/`), so "in the
+//! subtree of X" is "path starts with X's path".
+
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Bool, Text};
+
+use crate::auth::policy::Role;
+use crate::db;
+use crate::db::schema::units;
+use crate::ids::{UnitId, UserId};
+
+/// The part of the caller that authorization needs: who, which role, and which subtrees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub user_id: UserId,
+    pub role: Role,
+    /// Paths of the subtrees the caller acts on: its own unit, and for an inspector the
+    /// grids it leads.
+    pub roots: Vec<String>,
+    /// Paths of further subtrees the caller may read but not act on: the units its
+    /// department is paired with (包联).
+    pub read_roots: Vec<String>,
+    /// Units above the caller's own that it may read by name and id only (an inspector's
+    /// grid's ancestors), not their other children.
+    pub ancestors: Vec<UnitId>,
+}
+
+/// `/a/b/c/` covers `/a/b/c/` and `/a/b/c/d/…`; paths end in `/` so `/a/b` never covers `/a/bc/`.
+fn covers(roots: &[String], path: &str) -> bool {
+    roots.iter().any(|root| path.starts_with(root.as_str()))
+}
+
+/// The id of the unit at `path` (its last segment).
+pub fn unit_of_path(path: &str) -> Option<UnitId> {
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .and_then(UnitId::parse)
+}
+
+/// The ids of the units above the unit at `path`, root first.
+pub fn ancestors_of_path(path: &str) -> Vec<UnitId> {
+    let mut ids: Vec<UnitId> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .filter_map(UnitId::parse)
+        .collect();
+    ids.pop();
+    ids
+}
+
+impl Subject {
+    /// Admins and leaders see every unit.
+    pub fn sees_all(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Leader)
+    }
+
+    /// May the caller read a record of the unit at `path`?
+    pub fn sees(&self, path: &str) -> bool {
+        self.sees_all()
+            || covers(&self.roots, path)
+            || covers(&self.read_roots, path)
+            || unit_of_path(path).is_some_and(|id| self.ancestors.contains(&id))
+    }
+
+    /// Is the unit at `path` inside the subtrees the caller acts on?
+    pub fn acts_on(&self, path: &str) -> bool {
+        self.role == Role::Admin || covers(&self.roots, path)
+    }
+}
+
+/// SQL condition on `units`: the unit lies in one of the subtrees at `roots`, or is one of
+/// `ids`. Written as its own expression (not a boxed one) so that it renders on every
+/// backend: a subquery inside `IN (…)` must, under the multi-backend connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitScope {
+    /// LIKE patterns, one per subtree root.
+    patterns: Vec<String>,
+    ids: Vec<UnitId>,
+}
+
+impl UnitScope {
+    pub fn subtrees(roots: &[String]) -> Self {
+        UnitScope {
+            patterns: roots
+                .iter()
+                .map(|root| format!("{}%", db::like_escape(root)))
+                .collect(),
+            ids: Vec::new(),
+        }
+    }
+
+    /// Also the units with these ids.
+    pub fn or_units(mut self, ids: &[UnitId]) -> Self {
+        self.ids.extend_from_slice(ids);
+        self
+    }
+}
+
+impl Expression for UnitScope {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for UnitScope where units::path: AppearsOnTable<QS> {}
+impl<QS> SelectableExpression<QS> for UnitScope where units::path: SelectableExpression<QS> {}
+
+impl ValidGrouping<()> for UnitScope {
+    type IsAggregate = diesel::expression::is_aggregate::No;
+}
+
+impl QueryId for UnitScope {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB> QueryFragment<DB> for UnitScope
+where
+    DB: diesel::backend::Backend,
+    str: ToSql<Text, DB>,
+    UnitId: ToSql<Text, DB>,
+    units::path: QueryFragment<DB>,
+    units::id: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if self.patterns.is_empty() && self.ids.is_empty() {
+            out.push_sql("1 = 0");
+            return Ok(());
+        }
+        out.push_sql("(");
+        let mut first = true;
+        for pattern in &self.patterns {
+            if !first {
+                out.push_sql(" OR ");
+            }
+            first = false;
+            units::path.walk_ast(out.reborrow())?;
+            out.push_sql(" LIKE ");
+            out.push_bind_param::<Text, str>(pattern.as_str())?;
+            out.push_sql(" ESCAPE '\\'");
+        }
+        if !self.ids.is_empty() {
+            if !first {
+                out.push_sql(" OR ");
+            }
+            units::id.walk_ast(out.reborrow())?;
+            out.push_sql(" IN (");
+            for (i, id) in self.ids.iter().enumerate() {
+                if i > 0 {
+                    out.push_sql(", ");
+                }
+                out.push_bind_param::<Text, UnitId>(id)?;
+            }
+            out.push_sql(")");
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// SQL condition on `units`: the caller may see the unit. `None` when it sees every unit
+/// (then no filter is needed at all).
+pub fn visible_units_condition(subject: &Subject) -> Option<UnitScope> {
+    if subject.sees_all() {
+        return None;
+    }
+    let mut roots = subject.roots.clone();
+    roots.extend(subject.read_roots.iter().cloned());
+    Some(UnitScope::subtrees(&roots).or_units(&subject.ancestors))
+}
+
+/// The ids of the units the caller may see, as a subquery for `unit_id.eq_any(…)` on any
+/// table whose records belong to a unit. `None` when the caller sees every unit.
+pub fn visible_units(subject: &Subject) -> Option<VisibleUnits> {
+    visible_units_condition(subject)
+        .map(|condition| units::table.filter(condition).select(units::id))
+}
+
+/// The type of [`visible_units`]' subquery.
+pub type VisibleUnits =
+    diesel::dsl::Select<diesel::dsl::Filter<units::table, UnitScope>, units::id>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject(role: Role, roots: &[&str]) -> Subject {
+        Subject {
+            user_id: UserId::new(),
+            role,
+            roots: roots.iter().map(|r| r.to_string()).collect(),
+            read_roots: Vec::new(),
+            ancestors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn prefix_match_is_by_whole_segments() {
+        let s = subject(Role::Officer, &["/d/a/"]);
+        assert!(!s.sees("/d/ab/"));
+        assert!(s.sees("/d/a/x/"));
+        assert!(s.acts_on("/d/a/"));
+        assert!(!s.acts_on("/d/"));
+    }
+
+    #[test]
+    fn read_roots_and_ancestors_are_read_only() {
+        let (d, a, g) = (UnitId::new(), UnitId::new(), UnitId::new());
+        let grid = format!("/{d}/{a}/{g}/");
+        let mut s = subject(Role::Inspector, &[&grid]);
+        s.ancestors = ancestors_of_path(&grid);
+        s.read_roots = vec!["/x/".into()];
+        assert_eq!(s.ancestors, [d, a]);
+        assert!(s.sees(&format!("/{d}/{a}/")) && s.sees(&format!("/{d}/")));
+        assert!(!s.sees(&format!("/{d}/{}/", UnitId::new())), "a sibling");
+        assert!(s.sees("/x/y/") && !s.acts_on("/x/y/"));
+        assert!(!s.acts_on(&format!("/{d}/{a}/")));
+        assert_eq!(unit_of_path(&grid), Some(g));
+    }
+
+    #[test]
+    fn admins_and_leaders_see_every_unit() {
+        assert!(visible_units(&subject(Role::Admin, &["/d/"])).is_none());
+        assert!(visible_units(&subject(Role::Leader, &["/d/"])).is_none());
+        assert!(visible_units(&subject(Role::Office, &["/d/a/"])).is_some());
+        assert!(subject(Role::Leader, &["/d/"]).sees("/elsewhere/"));
+        assert!(!subject(Role::Leader, &["/d/"]).acts_on("/elsewhere/"));
+    }
+}

@@ -1,0 +1,76 @@
+//! Rules about accounts, as pure functions.
+
+use crate::auth::{Actor, Role};
+use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
+
+pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
+/// Usernames: 2–64 characters, no whitespace or control characters (Chinese is fine).
+pub fn check_username(username: &str) -> Result<(), String> {
+    let chars = username.chars().count();
+    if !(2..=64).contains(&chars) {
+        return Err("must be 2 to 64 characters".into());
+    }
+    if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err("must not contain whitespace or control characters".into());
+    }
+    Ok(())
+}
+
+/// An admin who deactivates or demotes themselves may leave nobody able to manage users.
+pub fn refuse_self_lockout(
+    actor: &Actor,
+    target: UserId,
+    deactivates: bool,
+    new_role: Option<Role>,
+) -> AppResult<()> {
+    let demotes = new_role.is_some_and(|r| r != actor.role);
+    if target == actor.id && (deactivates || demotes) {
+        return Err(AppError::unprocessable(
+            "self_lockout",
+            "you cannot deactivate or demote your own account",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::scope::Subject;
+
+    #[test]
+    fn usernames() {
+        assert!(check_username("wangge01").is_ok());
+        assert!(check_username("网格员").is_ok());
+        assert!(check_username("a").is_err());
+        assert!(check_username("a b").is_err());
+        assert!(check_username(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn an_admin_cannot_lock_themselves_out() {
+        let me = UserId::new();
+        let admin = Actor {
+            id: me,
+            username: "admin".into(),
+            role: Role::Admin,
+            subject: Subject {
+                user_id: me,
+                role: Role::Admin,
+                roots: vec![],
+                read_roots: vec![],
+                ancestors: vec![],
+            },
+        };
+        assert!(refuse_self_lockout(&admin, me, true, None).is_err());
+        assert!(refuse_self_lockout(&admin, me, false, Some(Role::Officer)).is_err());
+        assert!(refuse_self_lockout(&admin, me, false, Some(Role::Admin)).is_ok());
+        assert!(refuse_self_lockout(&admin, me, false, None).is_ok());
+        assert!(refuse_self_lockout(&admin, UserId::new(), true, Some(Role::Officer)).is_ok());
+    }
+}
