@@ -63,6 +63,7 @@ pub fn build(
         )
         .default_service(web::to(fallback::not_found))
         .wrap(middleware::Compress::default())
+        .wrap(middleware::from_fn(crate::http::middleware::head_as_get))
         .wrap(middleware::from_fn(crate::http::middleware::observe))
 }
 

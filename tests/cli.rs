@@ -2,8 +2,8 @@
 //! serves and stops gracefully on SIGTERM, `demo` is idempotent, `openapi` prints the
 //! committed document, `user create` makes a user who can log in.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -153,14 +153,6 @@ fn demo_loads_once_and_user_create_works() {
     );
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn http(port: u16, request: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -173,13 +165,13 @@ fn http(port: u16, request: &str) -> Option<String> {
 #[test]
 fn serves_logs_in_the_admin_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let bind = format!("127.0.0.1:{port}");
+    // Port 0: the server binds whatever port is free and logs the address it got, so no
+    // other process can take the port between choosing it and binding it.
     let mut child = Command::new(BIN)
         .arg("serve")
         .current_dir(dir.path())
         .env_clear()
-        .env("BIND", &bind)
+        .env("BIND", "127.0.0.1:0")
         .env("ADMIN_USERNAME", "admin")
         .env("ADMIN_PASSWORD", "change-me-please")
         .env("LOG_FORMAT", "json")
@@ -187,6 +179,27 @@ fn serves_logs_in_the_admin_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Read the logs as they come: the address is in the "listening" line.
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut logs = String::new();
+    let port = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server logs its address");
+        logs.push_str(&line);
+        logs.push('\n');
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if let Some(addr) = entry["addr"].as_str() {
+            break addr.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+        }
+    };
+    assert_ne!(port, 0);
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut health = None;
     while Instant::now() < deadline {
@@ -202,6 +215,18 @@ fn serves_logs_in_the_admin_and_stops_on_sigterm() {
         "{health}"
     );
     assert!(health.to_ascii_lowercase().contains("x-request-id"));
+    // HEAD: the same headers, no body.
+    let head = http(port, "HEAD /healthz HTTP/1.0\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}"
+    );
+    let (headers, body) = head.split_once("\r\n\r\n").unwrap();
+    assert!(body.is_empty(), "{head}");
+    assert!(
+        headers.to_ascii_lowercase().contains("content-length: 15"),
+        "{head}"
+    );
 
     let body = r#"{"username":"admin","password":"change-me-please"}"#;
     let login = http(
@@ -228,13 +253,8 @@ fn serves_logs_in_the_admin_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "{exit:?}");
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    reader.join().unwrap();
+    logs.extend(lines.try_iter().map(|l| l + "\n"));
     // JSON logs, with the random-secret warning, and no password anywhere.
     assert!(
         logs.lines().all(|l| l.trim_start().starts_with('{')),

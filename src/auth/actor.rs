@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use crate::app::AppState;
 use crate::auth::policy::{self, Action, Denial, OwnerCheck, OwnerRole, Resource, Role};
-use crate::auth::scope::Subject;
+use crate::auth::scope::{self, Subject};
 use crate::auth::token::Claims;
 use crate::db::schema::{units, users};
 use crate::db::{Db, DbConnection};
@@ -68,7 +68,12 @@ impl Caller {
             ));
         }
         let (id, username, role) = (user.id, user.username.clone(), user.role);
-        let subject = subject(user, &rows);
+        let roots = rows.iter().map(|(_, unit)| scope::Root {
+            unit_id: unit.id,
+            path: &unit.path,
+            leader_id: unit.leader_id,
+        });
+        let subject = scope::subject(id, role, user.unit_id, roots);
         Ok(Actor {
             id,
             username,
@@ -94,26 +99,6 @@ struct ScopeRoot {
     id: UnitId,
     path: String,
     leader_id: Option<UserId>,
-}
-
-/// The scope the joined rows give: the user's own unit, and for an inspector the grids it
-/// leads. (Other roles may be recorded as a grid's leader without gaining its scope.)
-fn subject(user: &ActorRow, rows: &[(ActorRow, ScopeRoot)]) -> Subject {
-    let mut subject = Subject {
-        user_id: user.id,
-        role: user.role,
-        roots: Vec::new(),
-        read_roots: Vec::new(),
-        ancestors: Vec::new(),
-    };
-    for (_, unit) in rows {
-        let own = unit.id == user.unit_id;
-        let led = unit.leader_id == Some(user.id) && user.role == Role::Inspector;
-        if (own || led) && !subject.roots.contains(&unit.path) {
-            subject.roots.push(unit.path.clone());
-        }
-    }
-    subject
 }
 
 /// The authenticated user a request runs as.

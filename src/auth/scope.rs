@@ -32,6 +32,39 @@ pub struct Subject {
     pub ancestors: Vec<UnitId>,
 }
 
+/// A unit that may root the caller's scope, as loaded with the caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Root<'a> {
+    pub unit_id: UnitId,
+    pub path: &'a str,
+    pub leader_id: Option<UserId>,
+}
+
+/// The scope a user's units give: the user's own unit, and for an inspector the grids it
+/// leads (other roles may be recorded as a grid's leader without gaining its scope).
+pub fn subject<'a>(
+    user_id: UserId,
+    role: Role,
+    unit_id: UnitId,
+    units: impl IntoIterator<Item = Root<'a>>,
+) -> Subject {
+    let mut roots: Vec<String> = Vec::new();
+    for unit in units {
+        let own = unit.unit_id == unit_id;
+        let led = unit.leader_id == Some(user_id) && role == Role::Inspector;
+        if (own || led) && !roots.iter().any(|r| r == unit.path) {
+            roots.push(unit.path.to_string());
+        }
+    }
+    Subject {
+        user_id,
+        role,
+        roots,
+        read_roots: Vec::new(),
+        ancestors: Vec::new(),
+    }
+}
+
 /// `/a/b/c/` covers `/a/b/c/` and `/a/b/c/d/…`; paths end in `/` so `/a/b` never covers `/a/bc/`.
 fn covers(roots: &[String], path: &str) -> bool {
     roots.iter().any(|root| path.starts_with(root.as_str()))
@@ -222,6 +255,28 @@ mod tests {
         assert!(s.sees("/x/y/") && !s.acts_on("/x/y/"));
         assert!(!s.acts_on(&format!("/{d}/{a}/")));
         assert_eq!(unit_of_path(&grid), Some(g));
+    }
+
+    #[test]
+    fn inspectors_also_act_on_the_grids_they_lead() {
+        let (me, own, led) = (UserId::new(), UnitId::new(), UnitId::new());
+        let units = |role| {
+            let rows = [
+                Root {
+                    unit_id: own,
+                    path: "/d/g1/",
+                    leader_id: None,
+                },
+                Root {
+                    unit_id: led,
+                    path: "/d/g2/",
+                    leader_id: Some(me),
+                },
+            ];
+            super::subject(me, role, own, rows).roots
+        };
+        assert_eq!(units(Role::Inspector), ["/d/g1/", "/d/g2/"]);
+        assert_eq!(units(Role::Officer), ["/d/g1/"]);
     }
 
     #[test]

@@ -94,7 +94,11 @@ pub async fn not_found(
     req: HttpRequest,
     table: web::Data<RouteTable>,
 ) -> Result<actix_web::HttpResponse, AppError> {
-    Err(match table.allowed(req.path()) {
+    // A literal route (`/units/locate`) speaks for its path before any `{id}` route.
+    let allowed = table
+        .literal_allowed(req.path())
+        .or_else(|| table.allowed(req.path()));
+    Err(match allowed {
         Some(allow) => AppError::MethodNotAllowed { allow },
         None => AppError::NotFound("route"),
     })

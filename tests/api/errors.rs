@@ -101,6 +101,74 @@ async fn unknown_route_is_404_and_wrong_method_405_with_allow() {
     resp.problem(405, "method_not_allowed");
 }
 
+/// `/units/locate` is a literal route beside `/units/{id}`: other methods on it are 405
+/// with its `Allow`, not a bad id.
+#[actix_web::test]
+async fn other_methods_on_a_literal_route_are_405_not_a_bad_id() {
+    let (app, w) = TestApp::with_world().await;
+    for method in [Method::PATCH, Method::DELETE, Method::POST, Method::PUT] {
+        let resp = app
+            .send(
+                method.clone(),
+                "/api/v1/units/locate",
+                Some(w.token("admin")),
+                Some(&json!({"name": "x"})),
+            )
+            .await;
+        resp.problem(405, "method_not_allowed");
+        assert_eq!(resp.header("allow"), Some("GET"), "{method}");
+    }
+    // A bad id elsewhere is still a bad id.
+    app.patch("/api/v1/units/not-an-id", w.token("admin"), &json!({}))
+        .await
+        .names_field(400, "id");
+}
+
+/// `HEAD` answers as `GET` would (the body is dropped by the HTTP codec; see tests/cli.rs).
+#[actix_web::test]
+async fn head_answers_like_get() {
+    let (app, w) = TestApp::with_world().await;
+    let path = format!("/api/v1/units/{}", w.unit("A"));
+    let get = app
+        .send(Method::GET, &path, Some(w.token("admin")), None)
+        .await;
+    let head = app
+        .send(Method::HEAD, &path, Some(w.token("admin")), None)
+        .await;
+    assert_eq!(head.status.as_u16(), 200, "{}", head.text);
+    assert_eq!(head.header("content-type"), get.header("content-type"));
+    for path in ["/healthz", "/api/v1/units", "/api-docs/openapi.json"] {
+        let resp = app
+            .send(Method::HEAD, path, Some(w.token("office")), None)
+            .await;
+        assert_eq!(resp.status.as_u16(), 200, "HEAD {path}: {}", resp.text);
+    }
+    // Scope and authentication apply as to GET.
+    let hidden = format!("/api/v1/units/{}", w.unit("B"));
+    app.send(Method::HEAD, &hidden, Some(w.token("office")), None)
+        .await
+        .problem(404, "not_found");
+    app.send(Method::HEAD, &path, None, None)
+        .await
+        .problem(401, "missing_token");
+}
+
+/// A pool with no free connection answers 503 once the wait times out.
+#[actix_web::test]
+async fn an_exhausted_pool_is_503() {
+    let app = TestApp::with_settings(&[
+        ("DATABASE_POOL_SIZE", "1"),
+        ("DATABASE_TIMEOUT_SECONDS", "1"),
+    ])
+    .await;
+    let held = app.state.db.get().expect("the only connection");
+    app.send(Method::GET, "/readyz", None, None)
+        .await
+        .problem(503, "service_unavailable");
+    drop(held);
+    app.send(Method::GET, "/readyz", None, None).await.ok(200);
+}
+
 #[actix_web::test]
 async fn bad_path_and_query_parameters_are_400_naming_them() {
     let (app, w) = TestApp::with_world().await;
