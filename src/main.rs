@@ -2,6 +2,12 @@
 
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: it is faster on the request path, and it hands
+/// freed memory back to the operating system, so a burst (a login flood hashing passwords
+/// with 19 MiB each) does not leave the process at its peak size.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 use campaign_tracker::app;

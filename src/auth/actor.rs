@@ -46,15 +46,16 @@ impl Caller {
     /// The user behind the token, with its scope, in one query: the user joined to every
     /// unit that roots its scope (its own unit; for an inspector, the grids it leads).
     pub fn resolve(&self, conn: &mut DbConnection) -> AppResult<Actor> {
-        let rows: Vec<(ActorRow, ScopeRoot)> = users::table
+        let user = self.claims.sub;
+        let rows: Vec<(ActorRow, ScopeRoot)> = crate::on_backend!(conn, |c| users::table
             .inner_join(
                 units::table.on(units::id
                     .eq(users::unit_id)
                     .or(units::leader_id.eq(users::id.nullable()))),
             )
-            .filter(users::id.eq(self.claims.sub))
+            .filter(users::id.eq(user))
             .select((ActorRow::as_select(), ScopeRoot::as_select()))
-            .load(conn)?;
+            .load(c))?;
         let Some((user, _)) = rows.first() else {
             return Err(AppError::unauthenticated(
                 "invalid_token",

@@ -103,7 +103,7 @@ pub fn consume(conn: &mut DbConnection, token: &str) -> AppResult<Committed<Rota
     let row: Option<RefreshTokenRow> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_refresh_token(token)))
         .select(RefreshTokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some(row) = row else {
         return Ok(Committed::Refused(invalid()));
@@ -145,7 +145,7 @@ pub fn logout(conn: &mut DbConnection, user_id: UserId, token: &str) -> AppResul
         .filter(refresh_tokens::token_hash.eq(hash_refresh_token(token)))
         .filter(refresh_tokens::user_id.eq(user_id))
         .select(refresh_tokens::family_id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     if let Some(session) = session {
         revoke_session(conn, session)?;

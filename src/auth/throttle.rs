@@ -35,7 +35,7 @@ pub fn locked_for(
     let until: Option<Option<NaiveDateTime>> = login_throttles::table
         .find(key)
         .select(login_throttles::locked_until)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(until.flatten().filter(|until| *until > now).map(|until| {
         let secs = (until - now).num_seconds();
@@ -83,7 +83,7 @@ fn record_failure_once(
             login_throttles::failures,
             login_throttles::window_started_at,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let (failures, window_started_at) = match existing {
         Some((failures, started)) if now - started < delta(lockout) => (failures + 1, started),

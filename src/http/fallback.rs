@@ -6,9 +6,13 @@ use actix_web::{web, HttpRequest};
 
 use crate::error::AppError;
 
+/// The operations of the OpenAPI document by path shape: which methods each path has, and
+/// which template a concrete path matches. Matching compares segments, no regex.
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
     routes: Vec<(Vec<Segment>, Vec<&'static str>)>,
+    /// The template of each route, in the same order (`/api/v1/units/{id}`).
+    templates: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +23,7 @@ enum Segment {
 
 impl RouteTable {
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let templates = doc.paths.paths.keys().cloned().collect();
         let routes = doc
             .paths
             .paths
@@ -48,7 +53,29 @@ impl RouteTable {
                 (segments, methods)
             })
             .collect();
-        RouteTable { routes }
+        RouteTable { routes, templates }
+    }
+
+    fn matches(segments: &[Segment], parts: &[&str], literal_only: bool) -> bool {
+        segments.len() == parts.len()
+            && segments.iter().zip(parts).all(|(s, p)| match s {
+                Segment::Param => !literal_only && !p.is_empty(),
+                Segment::Literal(l) => l == p,
+            })
+    }
+
+    /// The template `path` matches (a literal route before a parameter one), for a metric
+    /// label: bounded by the document, whatever clients send.
+    pub fn template(&self, path: &str) -> Option<&str> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let find = |literal_only| {
+            self.routes
+                .iter()
+                .position(|(segments, _)| Self::matches(segments, &parts, literal_only))
+        };
+        find(true)
+            .or_else(|| find(false))
+            .map(|i| self.templates[i].as_str())
     }
 
     /// Methods allowed on `path`, or `None` when no route has that shape.
@@ -56,12 +83,7 @@ impl RouteTable {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
         let mut allowed: Vec<&'static str> = Vec::new();
         for (segments, methods) in &self.routes {
-            let matches = segments.len() == parts.len()
-                && segments.iter().zip(&parts).all(|(s, p)| match s {
-                    Segment::Param => !p.is_empty(),
-                    Segment::Literal(l) => l == p,
-                });
-            if matches {
+            if Self::matches(segments, &parts, false) {
                 for method in methods {
                     if !allowed.contains(method) {
                         allowed.push(method);
@@ -79,13 +101,7 @@ impl RouteTable {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
         self.routes
             .iter()
-            .find(|(segments, _)| {
-                segments.len() == parts.len()
-                    && segments
-                        .iter()
-                        .zip(&parts)
-                        .all(|(s, p)| matches!(s, Segment::Literal(l) if l == p))
-            })
+            .find(|(segments, _)| Self::matches(segments, &parts, true))
             .map(|(_, methods)| methods.clone())
     }
 }
@@ -125,5 +141,18 @@ mod tests {
             Some(vec!["GET"])
         );
         assert_eq!(table.literal_allowed("/api/v1/units/abc"), None);
+        assert_eq!(
+            table.template("/api/v1/units/locate"),
+            Some("/api/v1/units/locate")
+        );
+        assert_eq!(
+            table.template("/api/v1/units/abc"),
+            Some("/api/v1/units/{id}")
+        );
+        assert_eq!(
+            table.template("/api/v1/units/abc/subtree"),
+            Some("/api/v1/units/{id}/subtree")
+        );
+        assert_eq!(table.template("/api/v1/nothing"), None);
     }
 }

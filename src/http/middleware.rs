@@ -11,6 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::web;
 use tracing::Instrument;
 
+use crate::http::fallback::RouteTable;
 use crate::ops::metrics::Metrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -51,10 +52,13 @@ pub async fn observe(
         m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_string(),
         _ => "OTHER".to_string(),
     };
-    // The route pattern, not the path, keeps metric labels bounded.
+    // The route's template, not the path, keeps metric labels bounded. (Read from the route
+    // table: actix's own `match_pattern` walks the routes again, regexes and all.)
     let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|table| table.template(req.path()))
+        .unwrap_or("unmatched")
+        .to_string();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let span = tracing::info_span!("http_request", request_id = %id, %method, %route, status = tracing::field::Empty);
 

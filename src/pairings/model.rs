@@ -139,7 +139,7 @@ pub fn find(conn: &mut DbConnection, id: PairingId) -> AppResult<Placed> {
     let row = pairings::table
         .find(id)
         .select(PairingRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(AppError::NotFound("pairing"))?;
     let paths = units::table
@@ -159,7 +159,7 @@ pub fn find_between(
         .filter(pairings::department_id.eq(department))
         .filter(pairings::partner_id.eq(partner))
         .select(pairings::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

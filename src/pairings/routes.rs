@@ -1,6 +1,7 @@
 //! `/api/v1/pairings`.
 
 use actix_web::{delete, get, post, web, HttpResponse};
+use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
@@ -13,11 +14,16 @@ use crate::openapi::{AdminOnly, Conflicts};
 use crate::pairings::forms::{NewPairing, PairingQuery};
 use crate::pairings::model::{self, Pairing};
 
+/// Mounted under its own prefix, so the router tries this domain's routes only for its
+/// paths (dynamic routes are matched by regex, one by one).
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_pairing)
-        .service(list_pairings)
-        .service(get_pairing)
-        .service(delete_pairing);
+    cfg.service(
+        scope::scope("/pairings")
+            .service(create_pairing)
+            .service(list_pairings)
+            .service(get_pairing)
+            .service(delete_pairing),
+    );
 }
 
 /// Pair a department with a town, street, village or community.
@@ -31,7 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     ),
     security(("bearer_auth" = []))
 )]
-#[post("/pairings")]
+#[post("")]
 pub async fn create_pairing(
     state: web::Data<AppState>,
     caller: Caller,
@@ -54,7 +60,7 @@ pub async fn create_pairing(
     responses((status = 200, description = "A page of pairings", body = Page<Pairing>)),
     security(("bearer_auth" = []))
 )]
-#[get("/pairings")]
+#[get("")]
 pub async fn list_pairings(
     state: web::Data<AppState>,
     caller: Caller,
@@ -78,7 +84,7 @@ pub async fn list_pairings(
     responses((status = 200, description = "The pairing", body = Pairing)),
     security(("bearer_auth" = []))
 )]
-#[get("/pairings/{id}")]
+#[get("/{id}")]
 pub async fn get_pairing(
     state: web::Data<AppState>,
     caller: Caller,
@@ -101,7 +107,7 @@ pub async fn get_pairing(
     responses((status = 204, description = "Deleted"), AdminOnly),
     security(("bearer_auth" = []))
 )]
-#[delete("/pairings/{id}")]
+#[delete("/{id}")]
 pub async fn delete_pairing(
     state: web::Data<AppState>,
     caller: Caller,

@@ -5,7 +5,6 @@ use geo::{Coord, Intersects, LineString, MultiPolygon, Point, Polygon};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::Backend;
 use crate::error::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -36,14 +35,14 @@ impl Geometry {
     }
 }
 
-impl diesel::deserialize::FromSql<diesel::sql_types::Text, Backend> for Geometry {
-    fn from_sql(
-        bytes: <Backend as diesel::backend::Backend>::RawValue<'_>,
-    ) -> diesel::deserialize::Result<Self> {
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for Geometry
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
         let text =
-            <String as diesel::deserialize::FromSql<diesel::sql_types::Text, Backend>>::from_sql(
-                bytes,
-            )?;
+            <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
         Ok(serde_json::from_str(&text)?)
     }
 }

@@ -127,19 +127,19 @@ fn bbox_columns(boundary: Option<&CheckedBoundary>) -> Bbox {
 }
 
 pub fn find(conn: &mut DbConnection, id: UnitId) -> AppResult<UnitRow> {
-    units::table
+    crate::on_backend!(conn, |c| units::table
         .find(id)
         .select(UnitRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(AppError::NotFound("unit"))
+        .get_result(c))
+    .optional()?
+    .ok_or(AppError::NotFound("unit"))
 }
 
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> AppResult<Option<UnitRow>> {
     Ok(units::table
         .filter(units::code.eq(code))
         .select(UnitRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -268,7 +268,7 @@ pub fn update(conn: &mut DbConnection, id: UnitId, change: &UnitChange) -> AppRe
                 Some(target) => units::table
                     .find(target)
                     .select(units::path)
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?,
                 None => None,
             };

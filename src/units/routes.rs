@@ -1,6 +1,7 @@
 //! `/api/v1/units`: the unit tree. Everyone reads what their scope covers; admins manage.
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
+use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
@@ -13,15 +14,20 @@ use crate::openapi::{AdminOnly, Conflicts};
 use crate::units::forms::{LocateQuery, NewUnit, UnitQuery, UnitUpdate};
 use crate::units::model::{self, Unit};
 
+/// Mounted under its own prefix, so the router tries this domain's routes only for its
+/// paths (dynamic routes are matched by regex, one by one).
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_unit)
-        .service(list_units)
-        // Before `/units/{id}`, which would otherwise claim `locate` as an id.
-        .service(locate_unit)
-        .service(get_unit)
-        .service(unit_subtree)
-        .service(update_unit)
-        .service(delete_unit);
+    cfg.service(
+        scope::scope("/units")
+            .service(create_unit)
+            .service(list_units)
+            // Before `/units/{id}`, which would otherwise claim `locate` as an id.
+            .service(locate_unit)
+            .service(get_unit)
+            .service(unit_subtree)
+            .service(update_unit)
+            .service(delete_unit),
+    );
 }
 
 /// Create a unit.
@@ -35,7 +41,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     ),
     security(("bearer_auth" = []))
 )]
-#[post("/units")]
+#[post("")]
 pub async fn create_unit(
     state: web::Data<AppState>,
     caller: Caller,
@@ -58,7 +64,7 @@ pub async fn create_unit(
     responses((status = 200, description = "A page of units", body = Page<Unit>)),
     security(("bearer_auth" = []))
 )]
-#[get("/units")]
+#[get("")]
 pub async fn list_units(
     state: web::Data<AppState>,
     caller: Caller,
@@ -85,7 +91,7 @@ pub async fn list_units(
     ),
     security(("bearer_auth" = []))
 )]
-#[get("/units/locate")]
+#[get("/locate")]
 pub async fn locate_unit(
     state: web::Data<AppState>,
     caller: Caller,
@@ -107,7 +113,7 @@ pub async fn locate_unit(
     responses((status = 200, description = "The unit", body = Unit)),
     security(("bearer_auth" = []))
 )]
-#[get("/units/{id}")]
+#[get("/{id}")]
 pub async fn get_unit(
     state: web::Data<AppState>,
     caller: Caller,
@@ -130,7 +136,7 @@ pub async fn get_unit(
     responses((status = 200, description = "The unit and its descendants, in tree order", body = Page<Unit>)),
     security(("bearer_auth" = []))
 )]
-#[get("/units/{id}/subtree")]
+#[get("/{id}/subtree")]
 pub async fn unit_subtree(
     state: web::Data<AppState>,
     caller: Caller,
@@ -156,7 +162,7 @@ pub async fn unit_subtree(
     responses((status = 200, description = "The changed unit", body = Unit), AdminOnly, Conflicts),
     security(("bearer_auth" = []))
 )]
-#[patch("/units/{id}")]
+#[patch("/{id}")]
 pub async fn update_unit(
     state: web::Data<AppState>,
     caller: Caller,
@@ -184,7 +190,7 @@ pub async fn update_unit(
     ),
     security(("bearer_auth" = []))
 )]
-#[delete("/units/{id}")]
+#[delete("/{id}")]
 pub async fn delete_unit(
     state: web::Data<AppState>,
     caller: Caller,

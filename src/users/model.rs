@@ -105,19 +105,19 @@ pub fn create(
 }
 
 pub fn find(conn: &mut DbConnection, id: UserId) -> AppResult<UserRow> {
-    users::table
+    crate::on_backend!(conn, |c| users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(AppError::NotFound("user"))
+        .get_result(c))
+    .optional()?
+    .ok_or(AppError::NotFound("user"))
 }
 
 pub fn find_by_username(conn: &mut DbConnection, username: &str) -> AppResult<Option<UserRow>> {
     Ok(users::table
         .filter(users::username.eq(username))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -2,6 +2,7 @@
 //! never deleted, so the history of who did what stays readable.
 
 use actix_web::{get, patch, post, web, HttpResponse};
+use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
@@ -15,12 +16,17 @@ use crate::users::forms::{NewUser, UserQuery, UserUpdate};
 use crate::users::model::{self, User};
 use crate::users::rules::refuse_self_lockout;
 
+/// Mounted under its own prefix, so the router tries this domain's routes only for its
+/// paths (dynamic routes are matched by regex, one by one).
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_user)
-        .service(list_users)
-        .service(get_user)
-        .service(update_user)
-        .service(deactivate_user);
+    cfg.service(
+        scope::scope("/users")
+            .service(create_user)
+            .service(list_users)
+            .service(get_user)
+            .service(update_user)
+            .service(deactivate_user),
+    );
 }
 
 /// Create a user.
@@ -34,7 +40,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     ),
     security(("bearer_auth" = []))
 )]
-#[post("/users")]
+#[post("")]
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -62,7 +68,7 @@ pub async fn create_user(
     responses((status = 200, description = "A page of users", body = Page<User>), AdminOnly),
     security(("bearer_auth" = []))
 )]
-#[get("/users")]
+#[get("")]
 pub async fn list_users(
     state: web::Data<AppState>,
     caller: Caller,
@@ -86,7 +92,7 @@ pub async fn list_users(
     responses((status = 200, description = "The user", body = User), AdminOnly),
     security(("bearer_auth" = []))
 )]
-#[get("/users/{id}")]
+#[get("/{id}")]
 pub async fn get_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -109,7 +115,7 @@ pub async fn get_user(
     responses((status = 200, description = "The changed user", body = User), AdminOnly),
     security(("bearer_auth" = []))
 )]
-#[patch("/users/{id}")]
+#[patch("/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -146,7 +152,7 @@ pub async fn update_user(
     ),
     security(("bearer_auth" = []))
 )]
-#[post("/users/{id}/deactivate")]
+#[post("/{id}/deactivate")]
 pub async fn deactivate_user(
     state: web::Data<AppState>,
     caller: Caller,
