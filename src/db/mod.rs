@@ -201,7 +201,8 @@ impl Db {
             // Connections are opened on demand; start-up has already proved one works.
             .min_idle(Some(0))
             // No `SELECT 1` before every checkout (a round trip per request on PostgreSQL):
-            // a connection that broke is found by `has_broken` and the query that fails.
+            // diesel marks a connection that lost its server as broken when a query fails
+            // on it, and `has_broken` drops it then (tests/api/ops.rs kills one to check).
             .test_on_check_out(false)
             .build_unchecked(ConnectionManager {
                 target: target.clone(),

@@ -54,7 +54,10 @@ fn fresh_database() -> (String, TestDb) {
             conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
                 .expect("create schema");
             let sep = if admin_url.contains('?') { '&' } else { '?' };
-            let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}");
+            // The application name lets a test find its own server connections.
+            let url = format!(
+                "{admin_url}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
+            );
             (url, TestDb::Postgres { admin_url, schema })
         }
         None => {
@@ -212,6 +215,15 @@ impl TestApp {
     /// A fresh app on an empty, migrated database.
     pub async fn new() -> TestApp {
         Self::with_settings(&[]).await
+    }
+
+    /// The PostgreSQL schema (and application name) of this test's database, if it runs on
+    /// PostgreSQL.
+    pub fn postgres_schema(&self) -> Option<(&str, &str)> {
+        match &self._db {
+            TestDb::Postgres { admin_url, schema } => Some((admin_url, schema)),
+            TestDb::Sqlite(_) => None,
+        }
     }
 
     pub async fn with_settings(extra: &[(&str, &str)]) -> TestApp {

@@ -152,3 +152,26 @@ async fn metric_labels_stay_bounded_whatever_clients_send() {
         "{text}"
     );
 }
+
+/// A connection that died under the pool (a database restart, a killed backend) costs one
+/// failed request, not one per request until the pool recycles it. PostgreSQL only: an
+/// embedded SQLite connection cannot be killed from outside.
+#[actix_web::test]
+async fn a_dead_connection_is_dropped_after_one_failure() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let app = TestApp::with_settings(&[("DATABASE_POOL_SIZE", "1")]).await;
+    let Some((admin_url, name)) = app.postgres_schema() else {
+        return;
+    };
+    app.send(Method::GET, "/readyz", None, None).await.ok(200);
+    let mut admin = diesel::PgConnection::establish(admin_url).unwrap();
+    admin
+        .batch_execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{name}'"
+        ))
+        .unwrap();
+    let first = app.send(Method::GET, "/readyz", None, None).await;
+    assert!(first.status.is_server_error(), "{}", first.text);
+    app.send(Method::GET, "/readyz", None, None).await.ok(200);
+}
