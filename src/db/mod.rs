@@ -308,6 +308,22 @@ pub fn now() -> chrono::NaiveDateTime {
     chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
 }
 
+/// When `error` is a unique violation: the name of the index or constraint (PostgreSQL) or
+/// the columns (SQLite, "UNIQUE constraint failed: units.code") that refused the row, for
+/// telling one conflict from another.
+pub fn unique_violation(error: &diesel::result::Error) -> Option<String> {
+    match error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            info,
+        ) => Some(
+            info.constraint_name()
+                .map_or_else(|| info.message().to_string(), str::to_string),
+        ),
+        _ => None,
+    }
+}
+
 diesel::define_sql_function! {
     /// SQL `lower()`, which both backends have.
     fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;

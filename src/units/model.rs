@@ -180,83 +180,93 @@ fn ensure_leader(conn: &mut DbConnection, leader_id: Option<UserId>) -> AppResul
     Ok(())
 }
 
-fn ensure_code_free(conn: &mut DbConnection, code: &str, except: Option<UnitId>) -> AppResult<()> {
-    let mut query = units::table
-        .filter(units::code.eq(code))
-        .into_boxed::<Backend>();
-    if let Some(id) = except {
-        query = query.filter(units::id.ne(id));
-    }
-    let taken: i64 = query.count().get_result(conn)?;
-    if taken > 0 {
-        return Err(AppError::conflict(
+/// The answer to a unique index refusing a unit write: the code (any case) is taken.
+fn conflict(error: diesel::result::Error, code: Option<&str>) -> AppError {
+    match db::unique_violation(&error) {
+        Some(index) if index.contains("code") => AppError::conflict(
             "code_taken",
-            format!("unit code `{code}` is taken"),
-        ));
+            format!("unit code `{}` is taken", code.unwrap_or_default()),
+        ),
+        _ => error.into(),
     }
-    Ok(())
 }
 
-/// Why: paths are derived from the parent's path and codes are checked before they are
-/// written, so two tree writes must not interleave. On PostgreSQL (READ COMMITTED) they
-/// did: a unit created under a unit being moved kept the old path (outside the subtree and
-/// scope it now belongs to), and concurrent requests for one code got the generic
-/// `already_exists` instead of `code_taken` — both found by the concurrent tests in
-/// tests/api/units.rs. Unit writes are rare and admin-only, so they take turns on a
-/// transaction-scoped advisory lock (readers are not held up; outside a transaction it is
-/// released at once). SQLite write transactions (`BEGIN IMMEDIATE`) take turns already.
-fn serialise_tree_writes(conn: &mut DbConnection) -> AppResult<()> {
+/// How a tree write waits for others on PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TreeLock {
+    /// Creates and changes that keep the unit where it is: they read a parent's path but
+    /// change no other unit's, so they may run side by side.
+    Shared,
+    /// Moves rewrite the paths of a subtree: they wait for every other tree write, and
+    /// every other tree write waits for them.
+    Exclusive,
+}
+
+/// Why: paths are derived from the parent's path, so a move must not interleave with a
+/// create under the subtree it moves. On PostgreSQL (READ COMMITTED) they did: a unit
+/// created under a unit being moved kept the old path, outside the subtree and scope it now
+/// belongs to (found by the concurrent tests in tests/api/units.rs). Tree writes take a
+/// transaction-scoped advisory lock: shared for creates and in-place changes, exclusive for
+/// moves. Codes need no lock: the unique index refuses a taken one ([`conflict`]). SQLite
+/// write transactions (`BEGIN IMMEDIATE`) take turns already.
+fn lock_tree(conn: &mut DbConnection, lock: TreeLock) -> AppResult<()> {
     /// Any fixed key, the same for every tree write: ASCII "units".
     const TREE_LOCK: i64 = 0x75_6e_69_74_73;
     if matches!(conn, DbConnection::Pg(_)) {
+        let function = match lock {
+            TreeLock::Shared => "pg_advisory_xact_lock_shared",
+            TreeLock::Exclusive => "pg_advisory_xact_lock",
+        };
         diesel::connection::SimpleConnection::batch_execute(
             conn,
-            &format!("SELECT pg_advisory_xact_lock({TREE_LOCK})"),
+            &format!("SELECT {function}({TREE_LOCK})"),
         )?;
     }
     Ok(())
 }
 
 pub fn create(conn: &mut DbConnection, draft: &UnitDraft) -> AppResult<UnitRow> {
-    serialise_tree_writes(conn)?;
+    lock_tree(conn, TreeLock::Shared)?;
     let parent = parent_for(conn, draft.kind, draft.parent_id)?;
     ensure_leader(conn, draft.leader_id)?;
-    ensure_code_free(conn, &draft.code, None)?;
     let id = UnitId::new();
     let path = rules::child_path(parent.as_ref().map(|p| p.path.as_str()), id.as_str());
     let (min_lon, min_lat, max_lon, max_lat) = bbox_columns(draft.boundary.as_ref());
     let now = db::now();
-    diesel::insert_into(units::table)
-        .values(NewUnitRow {
-            id,
-            code: &draft.code,
-            name: &draft.name,
-            kind: draft.kind,
-            parent_id: draft.parent_id,
-            path: &path,
-            boundary: draft.boundary.as_ref().map(|b| b.geometry.to_json()),
-            min_lon,
-            min_lat,
-            max_lon,
-            max_lat,
-            leader_id: draft.leader_id,
-            created_at: now,
-            updated_at: now,
-        })
-        .execute(conn)?;
-    find(conn, id)
+    let row = NewUnitRow {
+        id,
+        code: &draft.code,
+        name: &draft.name,
+        kind: draft.kind,
+        parent_id: draft.parent_id,
+        path: &path,
+        boundary: draft.boundary.as_ref().map(|b| b.geometry.to_json()),
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+        leader_id: draft.leader_id,
+        created_at: now,
+        updated_at: now,
+    };
+    crate::on_backend!(conn, |c| diesel::insert_into(units::table)
+        .values(&row)
+        .returning(UnitRow::as_returning())
+        .get_result(c))
+    .map_err(|e| conflict(e, Some(&draft.code)))
 }
 
 /// Applies `change` to the unit `id`. Moving re-roots the paths of the whole subtree;
 /// moving a unit under itself or its own descendant is refused.
 pub fn update(conn: &mut DbConnection, id: UnitId, change: &UnitChange) -> AppResult<UnitRow> {
-    serialise_tree_writes(conn)?;
+    let lock = match change.parent_id {
+        Some(_) => TreeLock::Exclusive,
+        None => TreeLock::Shared,
+    };
+    lock_tree(conn, lock)?;
     // Read under the lock: a move that committed meanwhile may have changed the path.
     let unit = find(conn, id)?;
     change.check_for(unit.kind)?;
-    if let Some(code) = &change.code {
-        ensure_code_free(conn, code, Some(unit.id))?;
-    }
     if let Some(Some(leader)) = change.leader_id {
         ensure_leader(conn, Some(leader))?;
     }
@@ -294,10 +304,11 @@ pub fn update(conn: &mut DbConnection, id: UnitId, change: &UnitChange) -> AppRe
         leader_id: change.leader_id,
         updated_at: now,
     };
-    diesel::update(units::table.find(unit.id))
+    crate::on_backend!(conn, |c| diesel::update(units::table.find(unit.id))
         .set(&changes)
-        .execute(conn)?;
-    find(conn, unit.id)
+        .returning(UnitRow::as_returning())
+        .get_result(c))
+    .map_err(|e| conflict(e, change.code.as_deref()))
 }
 
 /// Rewrites the path of every unit in the subtree at `old_path` ([`rules::rebase`]).
