@@ -1,11 +1,11 @@
-//! One way to load a page of a list: count what the filters match, then load the page in
-//! the requested order. Every list query goes through [`paginate`]; the HTTP envelope
-//! (`{items, page, per_page, total}`) is built from its result in `http::pagination`.
+//! One way to load a page of a list: the page in the requested order and, on each row, how
+//! many rows the filters match — one query. Every list goes through [`paginate`]; the HTTP
+//! envelope (`{items, page, per_page, total}`) is built from its result in `http::pagination`.
 
-use diesel::dsl::CountStar;
+use diesel::dsl::{self, CountStar};
 use diesel::query_dsl::methods::{LimitDsl, OffsetDsl, SelectDsl};
 use diesel::query_dsl::LoadQuery;
-use diesel::{QueryDsl, RunQueryDsl};
+use diesel::{QueryDsl, RunQueryDsl, WindowExpressionMethods};
 
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -52,10 +52,19 @@ impl<T> Listed<T> {
     }
 }
 
-/// Counts the rows `query` matches, then loads `paging`'s page of them sorted by `order`.
-/// `query` builds the filtered query (called twice: boxed queries cannot be cloned);
-/// `order` adds the sort, which must be total (end with a unique column) so that pages
-/// neither repeat nor skip rows.
+/// The type of [`total`].
+pub type Total = dsl::Over<CountStar>;
+
+/// The count of every row the filters match, on each row of a page: a window count, so one
+/// query answers both the page and the total. Select it beside the row for [`paginate`].
+pub fn total() -> Total {
+    dsl::count_star().over()
+}
+
+/// Loads `paging`'s page of what `query` matches, sorted by `order`, with the number of
+/// matches across all pages. `query` selects `(row, total())` with the filters applied;
+/// it is called again only for a page past the end, to count. `order` adds the sort, which
+/// must be total (end with a unique column) so that pages neither repeat nor skip rows.
 pub fn paginate<'a, Q, R>(
     conn: &mut DbConnection,
     query: impl Fn() -> Q,
@@ -67,20 +76,23 @@ where
         + SelectDsl<CountStar>
         + LimitDsl<Output = Q>
         + OffsetDsl<Output = Q>
-        + LoadQuery<'a, DbConnection, R>,
+        + LoadQuery<'a, DbConnection, (R, i64)>,
     <Q as SelectDsl<CountStar>>::Output:
         RunQueryDsl<DbConnection> + LoadQuery<'a, DbConnection, i64>,
 {
-    let total: i64 = query().count().get_result(conn)?;
-    // A page past the end needs no second query.
-    let items = if paging.offset() >= total {
-        Vec::new()
-    } else {
-        let page = OffsetDsl::offset(
-            LimitDsl::limit(order(query()), paging.per_page),
-            paging.offset(),
-        );
-        page.load(conn)?
+    let page = OffsetDsl::offset(
+        LimitDsl::limit(order(query()), paging.per_page),
+        paging.offset(),
+    );
+    let rows: Vec<(R, i64)> = page.load(conn)?;
+    let total = match rows.first() {
+        Some((_, total)) => *total,
+        // Nothing on the first page: nothing at all. Past the end: count what there is.
+        None if paging.offset() == 0 => 0,
+        None => query().count().get_result(conn)?,
     };
-    Ok(Listed { items, total })
+    Ok(Listed {
+        items: rows.into_iter().map(|(row, _)| row).collect(),
+        total,
+    })
 }

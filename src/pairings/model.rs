@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::scope::{self, Subject};
 use crate::auth::Resource;
-use crate::db::page::{paginate, Listed, Paging};
+use crate::db::page::{self, paginate, Listed, Paging};
 use crate::db::schema::{pairings, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -170,7 +170,9 @@ pub fn list(
     paging: Paging,
 ) -> AppResult<Listed<PairingRow>> {
     let query = || {
-        let mut q = pairings::table.select(PairingRow::as_select()).into_boxed();
+        let mut q = pairings::table
+            .select((PairingRow::as_select(), page::total()))
+            .into_boxed();
         if let (Some(departments), Some(partners)) =
             (scope::visible_units(subject), scope::visible_units(subject))
         {

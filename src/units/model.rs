@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::scope::{self, Subject};
 use crate::auth::Resource;
-use crate::db::page::{paginate, Listed, Paging};
+use crate::db::page::{self, paginate, Listed, Paging};
 use crate::db::schema::{pairings, units, users};
 use crate::db::{self, Backend, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -371,12 +371,15 @@ pub fn delete(conn: &mut DbConnection, id: UnitId) -> AppResult<()> {
 type BoxedUnits = units::BoxedQuery<
     'static,
     Backend,
-    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<UnitRow, Backend>>,
+    diesel::dsl::SqlTypeOf<(diesel::dsl::AsSelect<UnitRow, Backend>, page::Total)>,
 >;
 
-/// The units the subject may see, as a boxed query to filter further.
+/// The units the subject may see, each with the count of all matches ([`paginate`]), as a
+/// boxed query to filter further.
 fn visible(subject: &Subject) -> BoxedUnits {
-    let mut q = units::table.select(UnitRow::as_select()).into_boxed();
+    let mut q = units::table
+        .select((UnitRow::as_select(), page::total()))
+        .into_boxed();
     if let Some(condition) = scope::visible_units_condition(subject) {
         q = q.filter(condition);
     }
@@ -448,7 +451,11 @@ pub fn locate(
     point: Point,
 ) -> AppResult<Option<UnitRow>> {
     let Point { lon, lat } = point;
-    let candidates: Vec<UnitRow> = visible(subject)
+    let mut query = units::table.select(UnitRow::as_select()).into_boxed();
+    if let Some(condition) = scope::visible_units_condition(subject) {
+        query = query.filter(condition);
+    }
+    let candidates: Vec<UnitRow> = query
         .filter(units::kind.eq(UnitKind::Grid))
         .filter(units::min_lon.le(lon))
         .filter(units::max_lon.ge(lon))

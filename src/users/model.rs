@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Role;
-use crate::db::page::{paginate, Listed, Paging};
+use crate::db::page::{self, paginate, Listed, Paging};
 use crate::db::schema::users;
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -131,7 +131,9 @@ pub fn list(
     paging: Paging,
 ) -> AppResult<Listed<UserRow>> {
     let query = || {
-        let mut q = users::table.select(UserRow::as_select()).into_boxed();
+        let mut q = users::table
+            .select((UserRow::as_select(), page::total()))
+            .into_boxed();
         if let Some(role) = filter.role {
             q = q.filter(users::role.eq(role));
         }
