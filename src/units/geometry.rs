@@ -15,8 +15,8 @@ pub enum GeometryType {
 
 /// A GeoJSON geometry (RFC 7946) of type Polygon or MultiPolygon, positions as
 /// `[longitude, latitude]` in WGS 84.
-// Stored as its JSON text (the `FromSql` below reads it back).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::FromSqlRow)]
+// Stored as its JSON text; read back as a `StoredGeometry`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Geometry {
     #[serde(rename = "type")]
@@ -35,7 +35,37 @@ impl Geometry {
     }
 }
 
-impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for Geometry
+/// A stored boundary as its JSON text, passed through to responses without being parsed
+/// into a tree and serialised again (a grid may have thousands of vertices, and every unit
+/// list carries them). Parsed only where the shape is needed ([`StoredGeometry::parse`]).
+#[derive(Debug, Clone, diesel::FromSqlRow)]
+pub struct StoredGeometry(pub Box<serde_json::value::RawValue>);
+
+impl StoredGeometry {
+    pub fn parse(&self) -> Result<Geometry, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+}
+
+impl PartialEq for StoredGeometry {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl Serialize for StoredGeometry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for StoredGeometry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<serde_json::value::RawValue>::deserialize(d).map(StoredGeometry)
+    }
+}
+
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for StoredGeometry
 where
     DB: diesel::backend::Backend,
     String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
@@ -43,7 +73,9 @@ where
     fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
         let text =
             <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
-        Ok(serde_json::from_str(&text)?)
+        Ok(StoredGeometry(serde_json::value::RawValue::from_string(
+            text,
+        )?))
     }
 }
 

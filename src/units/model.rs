@@ -13,7 +13,7 @@ use crate::db::{self, Backend, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::ids::{UnitId, UserId};
 use crate::units::forms::{CheckedBoundary, Point, UnitChange, UnitDraft, UnitFilter, UnitSort};
-use crate::units::geometry::{self, Geometry};
+use crate::units::geometry::{self, Geometry, StoredGeometry};
 use crate::units::rules::{self, UnitKind};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -25,7 +25,7 @@ pub struct UnitRow {
     pub kind: UnitKind,
     pub parent_id: Option<UnitId>,
     pub path: String,
-    pub boundary: Option<Geometry>,
+    pub boundary: Option<StoredGeometry>,
     pub min_lon: Option<f64>,
     pub min_lat: Option<f64>,
     pub max_lon: Option<f64>,
@@ -53,7 +53,8 @@ pub struct Unit {
     #[schema(value_type = Option<String>, format = Uuid)]
     pub parent_id: Option<UnitId>,
     /// Grids only: the area the grid covers.
-    pub boundary: Option<Geometry>,
+    #[schema(value_type = Option<Geometry>)]
+    pub boundary: Option<StoredGeometry>,
     /// Grids only: the grid leader (网格长), a user id.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub leader_id: Option<UserId>,
@@ -465,8 +466,11 @@ pub fn locate(
         .load(conn)?;
     for row in candidates {
         let inside = match &row.boundary {
-            Some(g) => geometry::parse(g, "boundary")
-                .map_err(|_| {
+            Some(stored) => stored
+                .parse()
+                .ok()
+                .and_then(|g| geometry::parse(&g, "boundary").ok())
+                .ok_or_else(|| {
                     AppError::internal(format!("unit {} has an invalid stored boundary", row.id))
                 })?
                 .contains(lon, lat),
