@@ -43,6 +43,20 @@ impl Caller {
         .await
     }
 
+    /// [`Caller::run`] for work that writes: it waits its turn among writers first (see
+    /// [`Db::writing`]).
+    pub async fn write<T, F>(self, db: &Db, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection, &Actor) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        db.writing(move |conn| {
+            let actor = self.resolve(conn)?;
+            f(conn, &actor)
+        })
+        .await
+    }
+
     /// The user behind the token, with its scope, in one query: the user joined to every
     /// unit that roots its scope (its own unit; for an inspector, the grids it leads).
     pub fn resolve(&self, conn: &mut DbConnection) -> AppResult<Actor> {

@@ -157,7 +157,7 @@ pub async fn logout(
     input: AppResult<RefreshRequest>,
 ) -> AppResult<()> {
     caller
-        .run(&state.db, move |conn, actor| {
+        .write(&state.db, move |conn, actor| {
             let token = input?.validate()?;
             crate::db::write_tx(conn, |conn| sessions::logout(conn, actor.id, &token))
         })

@@ -44,7 +44,7 @@ pub async fn create_pairing(
     body: Json<NewPairing>,
 ) -> AppResult<HttpResponse> {
     let row = caller
-        .run(&state.db, move |conn, actor| {
+        .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
             let input = body.into_inner()?.validate()?;
             write_tx(conn, |conn| model::create(conn, &input))
@@ -114,7 +114,7 @@ pub async fn delete_pairing(
     id: Id<PairingId>,
 ) -> AppResult<HttpResponse> {
     caller
-        .run(&state.db, move |conn, actor| {
+        .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
             write_tx(conn, |conn| model::delete(conn, id.0))
         })

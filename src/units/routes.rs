@@ -48,7 +48,7 @@ pub async fn create_unit(
     body: Json<NewUnit>,
 ) -> AppResult<HttpResponse> {
     let row = caller
-        .run(&state.db, move |conn, actor| {
+        .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
             let draft = body.into_inner()?.validate()?;
             write_tx(conn, |conn| model::create(conn, &draft))
@@ -170,7 +170,7 @@ pub async fn update_unit(
     body: Json<UnitUpdate>,
 ) -> AppResult<web::Json<Unit>> {
     let row = caller
-        .run(&state.db, move |conn, actor| {
+        .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
             let change = body.into_inner()?.validate()?;
             write_tx(conn, |conn| model::update(conn, id.0, &change))
@@ -197,7 +197,7 @@ pub async fn delete_unit(
     id: Id<UnitId>,
 ) -> AppResult<HttpResponse> {
     caller
-        .run(&state.db, move |conn, actor| {
+        .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
             write_tx(conn, |conn| model::delete(conn, id.0))
         })

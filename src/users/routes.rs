@@ -159,7 +159,7 @@ pub async fn deactivate_user(
     id: Id<UserId>,
 ) -> AppResult<web::Json<User>> {
     let row = caller
-        .run(&state.db, move |conn, actor| {
+        .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageUsers)?;
             refuse_self_lockout(actor, id.0, true, None)?;
             let input = UserUpdate {
