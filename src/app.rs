@@ -26,6 +26,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The OpenAPI document, built once at start.
     pub api: Arc<ApiDocument>,
+    /// Bounds the password hashing done at once.
+    pub hasher: auth::password::HashGate,
 }
 
 /// The application, ready for `HttpServer::new` or `actix_web::test::init_service`.
@@ -41,6 +43,8 @@ pub fn build(
     >,
 > {
     let limit = state.config.max_body_bytes;
+    let body_timeout = state.config.body_timeout;
+    let cors = crate::http::cors(&state.config.cors_allowed_origins);
     let metrics = state.metrics.clone();
     let api = state.api.clone();
     // The routes register through utoipa's wrapper (it is what the route macros speak);
@@ -50,20 +54,37 @@ pub fn build(
         .configure(api::configure)
         .into_app()
         .app_data(web::Data::new(state))
-        .app_data(web::Data::new(BodyLimit(limit)))
+        .app_data(web::Data::new(BodyLimit {
+            bytes: limit,
+            timeout: body_timeout,
+        }))
         .app_data(web::Data::new(metrics))
         .app_data(web::Data::new(api.routes.clone()))
         .app_data(errors::json_config(limit))
         .app_data(errors::form_config(limit))
         .app_data(errors::query_config())
         .app_data(errors::path_config())
+        // `/swagger-ui` without the slash: where people type it.
+        .route(
+            "/swagger-ui",
+            web::get().to(|| async {
+                actix_web::HttpResponse::PermanentRedirect()
+                    .insert_header((actix_web::http::header::LOCATION, "/swagger-ui/"))
+                    .finish()
+            }),
+        )
         .service(
             SwaggerUi::new("/swagger-ui/{_:.*}")
                 .external_url_unchecked("/api-docs/openapi.json", api.json.clone()),
         )
         .default_service(web::to(fallback::not_found))
         .wrap(middleware::Compress::default())
+        .wrap(middleware::from_fn(fallback::refuse_unknown_parameters))
         .wrap(middleware::from_fn(crate::http::middleware::head_as_get))
+        .wrap(cors)
+        .wrap(middleware::from_fn(
+            crate::http::middleware::security_headers,
+        ))
         .wrap(middleware::from_fn(crate::http::middleware::observe))
 }
 
@@ -111,17 +132,15 @@ pub fn prepare(config: Config) -> Result<AppState, StartupError> {
         config.database_timeout,
         metrics.clone(),
     );
-    let tokens = TokenKeys::new(
-        secret.as_bytes(),
-        config.access_token_ttl,
-        config.refresh_token_ttl,
-    );
+    let tokens = TokenKeys::new(&secret, config.access_token_ttl, config.refresh_token_ttl);
+    let config_hash_concurrency = config.password_hash_concurrency;
     Ok(AppState {
         db,
         tokens,
         config: Arc::new(config),
         metrics,
         api: Arc::new(ApiDocument::build()),
+        hasher: auth::password::HashGate::new(config_hash_concurrency),
     })
 }
 
@@ -132,6 +151,12 @@ fn bootstrap_admin(conn: &mut db::DbConnection, config: &Config) -> Result<(), S
     let other =
         |e: crate::error::AppError| StartupError::Other(format!("creating the first admin: {e}"));
     if users::model::count(conn).map_err(other)? > 0 {
+        if config.admin_username.is_some() {
+            tracing::info!(
+                "ADMIN_USERNAME and ADMIN_PASSWORD are set but ignored: users exist already \
+                 (use `campaign-tracker user reset-password` to regain access)"
+            );
+        }
         return Ok(());
     }
     let (Some(username), Some(password)) = (&config.admin_username, &config.admin_password) else {
@@ -180,7 +205,15 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
              and will not work across replicas. Set JWT_SECRET (32+ bytes) in production."
         );
     }
+    // Connections are capped per worker; the setting is the total.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_worker = state.config.max_connections.div_ceil(workers).max(1);
     let server = actix_web::HttpServer::new(move || build(state.clone()))
+        .workers(workers)
+        .max_connections(per_worker)
+        // The request line and headers must arrive within 5 s (actix's default, made
+        // explicit); the body within BODY_TIMEOUT_SECONDS (the JSON extractor).
+        .client_request_timeout(std::time::Duration::from_secs(5))
         .bind(bind)
         .map_err(|e| std::io::Error::new(e.kind(), format!("BIND: cannot listen on {bind}: {e}")))?
         .shutdown_timeout(30);

@@ -26,8 +26,9 @@ pub struct Config {
     pub database_pool_size: u32,
     pub database_timeout: Duration,
     pub bind: SocketAddr,
-    /// `None` when unset: a random secret is generated at start.
-    pub jwt_secret: Option<String>,
+    /// The HS256 key `JWT_SECRET` stands for ([`crate::auth::token::secret_key`]); `None`
+    /// when unset: a random key is generated at start.
+    pub jwt_secret: Option<Vec<u8>>,
     pub admin_username: Option<String>,
     pub admin_password: Option<String>,
     pub log_level: String,
@@ -36,7 +37,30 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub max_body_bytes: usize,
     pub login_max_failures: i32,
+    pub login_max_failures_per_address: i32,
     pub login_lockout: Duration,
+    /// Password hashes computed at once (argon2 takes 19 MiB each).
+    pub password_hash_concurrency: usize,
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Browser origins allowed to call the API (CORS); empty: none.
+    pub cors_allowed_origins: Vec<String>,
+    /// How long a request body may take to arrive.
+    pub body_timeout: Duration,
+    /// Open connections at most, over all workers.
+    pub max_connections: usize,
+    /// Vertices a grid boundary may have at most.
+    pub max_boundary_vertices: usize,
+}
+
+impl Config {
+    pub fn login_limits(&self) -> crate::auth::throttle::Limits {
+        crate::auth::throttle::Limits {
+            account: self.login_max_failures,
+            address: self.login_max_failures_per_address,
+            lockout: self.login_lockout,
+        }
+    }
 }
 
 // Hand-written so that the secrets never reach a log line.
@@ -51,7 +75,6 @@ impl std::fmt::Debug for Config {
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/campaign-tracker.db";
-pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Config {
     /// Reads `.env` (if present) and then the process environment.
@@ -81,15 +104,13 @@ impl Config {
             Target::Sqlite(_) => 4,
             Target::Postgres(_) => 10,
         };
-        let jwt_secret = get("JWT_SECRET");
-        if let Some(secret) = &jwt_secret {
-            if secret.len() < MIN_JWT_SECRET_BYTES {
-                return Err(ConfigError {
-                    setting: "JWT_SECRET",
-                    message: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"),
-                });
-            }
-        }
+        let jwt_secret = get("JWT_SECRET")
+            .map(|text| crate::auth::token::secret_key(&text))
+            .transpose()
+            .map_err(|message| ConfigError {
+                setting: "JWT_SECRET",
+                message,
+            })?;
         let admin_username = get("ADMIN_USERNAME");
         let admin_password = get("ADMIN_PASSWORD");
         if admin_username.is_some() != admin_password.is_some() {
@@ -104,9 +125,12 @@ impl Config {
             });
         }
         if let Some(password) = &admin_password {
-            crate::auth::password::check_strength(password).map_err(|message| ConfigError {
-                setting: "ADMIN_PASSWORD",
-                message,
+            let username = admin_username.as_deref().unwrap_or_default();
+            crate::auth::password::check_strength(password, username).map_err(|message| {
+                ConfigError {
+                    setting: "ADMIN_PASSWORD",
+                    message,
+                }
             })?;
         }
         if let Some(username) = &admin_username {
@@ -171,12 +195,40 @@ impl Config {
             )?),
             max_body_bytes: number(&get, "MAX_BODY_BYTES", 1 << 20, 1024..=64 << 20)?,
             login_max_failures: number(&get, "LOGIN_MAX_FAILURES", 5, 1..=1000)?,
+            login_max_failures_per_address: number(
+                &get,
+                "LOGIN_MAX_FAILURES_PER_ADDRESS",
+                100,
+                1..=100_000,
+            )?,
             login_lockout: Duration::from_secs(number(
                 &get,
                 "LOGIN_LOCKOUT_SECONDS",
                 300,
                 1..=86_400,
             )?),
+            password_hash_concurrency: number(
+                &get,
+                "PASSWORD_HASH_CONCURRENCY",
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+                1..=256,
+            )?,
+            trusted_proxies: list(&get, "TRUSTED_PROXIES", |item| {
+                item.parse::<ipnet::IpNet>()
+                    .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("`{item}` is not an IP address or CIDR range"))
+            })?,
+            cors_allowed_origins: list(&get, "CORS_ALLOWED_ORIGINS", |item| {
+                let ok = (item.starts_with("https://") || item.starts_with("http://"))
+                    && !item.ends_with('/')
+                    && !item.contains('*');
+                ok.then(|| item.to_string()).ok_or_else(|| {
+                    format!("`{item}` is not an origin like https://dashboard.example.org")
+                })
+            })?,
+            body_timeout: Duration::from_secs(number(&get, "BODY_TIMEOUT_SECONDS", 30, 1..=3600)?),
+            max_connections: number(&get, "MAX_CONNECTIONS", 4096, 1..=1_000_000)?,
+            max_boundary_vertices: number(&get, "MAX_BOUNDARY_VERTICES", 10_000, 4..=1_000_000)?,
         })
     }
 }
@@ -192,6 +244,21 @@ fn parse<T: FromStr>(
         setting,
         message: format!("`{raw}` is invalid: {hint}"),
     })
+}
+
+/// A comma-separated list, each item checked by `item`.
+fn list<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    setting: &'static str,
+    item: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, ConfigError> {
+    get(setting)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .map(|i| item(i).map_err(|message| ConfigError { setting, message }))
+        .collect()
 }
 
 fn number<T>(
@@ -270,6 +337,7 @@ mod tests {
             (vec![("BIND", "nowhere")], "BIND"),
             (vec![("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (vec![("JWT_SECRET", "short")], "JWT_SECRET"),
+            (vec![("JWT_SECRET", &"a".repeat(32))], "JWT_SECRET"),
             (vec![("LOG_FORMAT", "xml")], "LOG_FORMAT"),
             (
                 vec![("ACCESS_TOKEN_TTL_SECONDS", "-1")],
@@ -281,6 +349,11 @@ mod tests {
                 "ADMIN_PASSWORD",
             ),
             (vec![("MAX_BODY_BYTES", "lots")], "MAX_BODY_BYTES"),
+            (
+                vec![("TRUSTED_PROXIES", "10.0.0.1, nowhere")],
+                "TRUSTED_PROXIES",
+            ),
+            (vec![("CORS_ALLOWED_ORIGINS", "*")], "CORS_ALLOWED_ORIGINS"),
         ] {
             let err = config(&pairs)
                 .err()

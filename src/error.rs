@@ -44,6 +44,12 @@ pub struct Problem {
     /// For validation problems: one entry per invalid field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For `too_many_requests`: what is limited, `account` or `address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limited: Option<String>,
+    /// For `too_many_requests`: when the limit lifts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +66,12 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     /// Well-formed and valid, but refused by a domain rule (e.g. a unit moved under itself).
     #[error("{detail}")]
-    Unprocessable { code: &'static str, detail: String },
+    Unprocessable {
+        code: &'static str,
+        detail: String,
+        /// The fields the rule is about, if any.
+        errors: Vec<FieldError>,
+    },
     #[error("{detail}")]
     Unauthenticated { code: &'static str, detail: String },
     /// The caller may not do this: its role never may (`forbidden`), or a rule about this
@@ -79,10 +90,21 @@ pub enum AppError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("too many requests")]
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        retry_after_secs: u64,
+        /// What is limited (`account`, `address`), when the caller may be told.
+        limited: Option<&'static str>,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// The database could not be reached in time (pool exhausted or down).
     #[error("service unavailable")]
     Unavailable,
+    /// Too much work of one kind at once (password hashing): retry shortly.
+    #[error("the server is busy")]
+    Overloaded { retry_after_secs: u64 },
+    /// The request body did not arrive in time.
+    #[error("the request body did not arrive within {secs} seconds")]
+    RequestTimeout { secs: u64 },
     /// A real server fault; the message is logged, the client sees a generic detail.
     #[error("internal error: {0}")]
     Internal(String),
@@ -130,6 +152,7 @@ impl AppError {
         AppError::Unprocessable {
             code,
             detail: detail.into(),
+            errors: Vec::new(),
         }
     }
 
@@ -156,6 +179,8 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable => "service_unavailable",
+            AppError::Overloaded { .. } => "overloaded",
+            AppError::RequestTimeout { .. } => "request_timeout",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -173,7 +198,8 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => "Payload too large",
             AppError::UnsupportedMediaType(_) => "Unsupported media type",
             AppError::TooManyRequests { .. } => "Too many requests",
-            AppError::Unavailable => "Service unavailable",
+            AppError::Unavailable | AppError::Overloaded { .. } => "Service unavailable",
+            AppError::RequestTimeout { .. } => "Request timeout",
             AppError::Internal(_) => "Internal server error",
         }
     }
@@ -187,8 +213,19 @@ impl AppError {
             AppError::MethodNotAllowed { allow } => {
                 format!("allowed methods: {}", allow.join(", "))
             }
-            AppError::TooManyRequests { retry_after_secs } => {
-                format!("too many attempts; retry after {retry_after_secs} seconds")
+            AppError::TooManyRequests {
+                retry_after_secs,
+                limited,
+                until,
+            } => match (limited, until) {
+                (Some(what), Some(until)) => format!(
+                    "too many failed attempts for this {what}; retry after {} ({retry_after_secs} seconds)",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                _ => format!("too many attempts; retry after {retry_after_secs} seconds"),
+            },
+            AppError::Overloaded { retry_after_secs } => {
+                format!("the server is busy; retry after {retry_after_secs} seconds")
             }
             AppError::Unavailable => "the database is not answering; retry shortly".into(),
             // Never send internal causes.
@@ -200,8 +237,16 @@ impl AppError {
     pub fn problem(&self) -> Problem {
         let code = self.code();
         let errors = match self {
-            AppError::Validation(errors) | AppError::BadRequest { errors, .. } => errors.clone(),
+            AppError::Validation(errors)
+            | AppError::BadRequest { errors, .. }
+            | AppError::Unprocessable { errors, .. } => errors.clone(),
             _ => Vec::new(),
+        };
+        let (limited, until) = match self {
+            AppError::TooManyRequests { limited, until, .. } => {
+                (limited.map(str::to_string), *until)
+            }
+            _ => (None, None),
         };
         Problem {
             kind: format!("/problems/{code}"),
@@ -210,6 +255,8 @@ impl AppError {
             detail: self.detail(),
             code: code.into(),
             errors,
+            limited,
+            until,
         }
     }
 }
@@ -229,7 +276,8 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -244,8 +292,14 @@ impl ResponseError for AppError {
             AppError::Unauthenticated { .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
-            AppError::TooManyRequests { retry_after_secs } => {
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            }
+            | AppError::Overloaded { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            AppError::RequestTimeout { .. } => {
+                response.insert_header((header::CONNECTION, "close"));
             }
             AppError::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, allow.join(", ")));

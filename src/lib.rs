@@ -10,7 +10,9 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod config;
+pub mod coords;
 pub mod db;
 pub mod demo;
 pub mod error;

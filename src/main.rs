@@ -11,12 +11,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 
 use campaign_tracker::app;
-use campaign_tracker::auth::{password, Role};
+use campaign_tracker::auth::Role;
 use campaign_tracker::config::Config;
 use campaign_tracker::db::{self, DbConnection};
-use campaign_tracker::error::AppError;
-use campaign_tracker::ids::UnitId;
-use campaign_tracker::{demo, openapi, telemetry, units, users};
+use campaign_tracker::{cli, demo, openapi, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -46,14 +44,14 @@ enum Command {
     Demo,
 }
 
+/// Passwords are read from standard input, or prompted for on a terminal; never taken
+/// from the command line.
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Create a user.
+    /// Create a user (the password from standard input or a prompt).
     Create {
         #[arg(long)]
         username: String,
-        #[arg(long)]
-        password: String,
         /// admin, leader, office, officer or inspector.
         #[arg(long, value_parser = parse_role)]
         role: Role,
@@ -63,6 +61,16 @@ enum UserCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// List the accounts, with their locks.
+    List {
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+    },
+    /// Set a new password (from standard input or a prompt) that the user must change at
+    /// the next login; ends their sessions and lifts a lock.
+    ResetPassword { username: String },
+    /// Lift the lock that failed logins put on an account.
+    Unlock { username: String },
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -115,44 +123,32 @@ fn connection(config: Config) -> Result<(app::AppState, db::PooledConnection), S
 }
 
 fn user(config: Config, command: UserCommand) -> Result<(), String> {
-    let UserCommand::Create {
-        username,
-        password: given,
-        role,
-        unit,
-        display_name,
-    } = command;
     let (_state, mut conn) = connection(config)?;
     let conn: &mut DbConnection = &mut conn;
-    let by_code = units::model::find_by_code(conn, &unit).map_err(|e| e.to_string())?;
-    let unit_row = match (by_code, UnitId::parse(&unit)) {
-        (Some(row), _) => row,
-        (None, Some(id)) => units::model::find(conn, id)
-            .map_err(|_| format!("--unit: no unit with code or id `{unit}`"))?,
-        (None, None) => return Err(format!("--unit: no unit with code or id `{unit}`")),
+    let said = match command {
+        UserCommand::Create {
+            username,
+            role,
+            unit,
+            display_name,
+        } => {
+            let given = cli::read_password("password")?;
+            cli::create_user(conn, username, role, &unit, display_name, given)?
+        }
+        UserCommand::List { role } => cli::list(conn, role)?,
+        UserCommand::ResetPassword { username } => {
+            let given = cli::read_password("new password")?;
+            cli::reset_password(conn, &username, given)?
+        }
+        UserCommand::Unlock { username } => cli::unlock(conn, &username)?,
     };
-    let input = users::forms::NewUser {
-        display_name: display_name.unwrap_or_else(|| username.clone()),
-        username,
-        password: given,
-        role,
-        unit_id: unit_row.id,
-    }
-    .validate()
-    .map_err(describe)?;
-    let hash = password::hash(&input.password).map_err(describe)?;
-    let row =
-        db::write_tx(conn, |conn| users::model::create(conn, &input, hash)).map_err(describe)?;
-    println!(
-        "created {} ({}) in {} — id {}",
-        row.username, row.role, unit_row.name, row.id
-    );
+    println!("{}", said.trim_end());
     Ok(())
 }
 
 fn load_demo(config: Config) -> Result<(), String> {
     let (_state, mut conn) = connection(config)?;
-    let district = demo::district().map_err(describe)?;
+    let district = demo::district().map_err(cli::describe)?;
     let bar = indicatif::ProgressBar::new(district.steps());
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
@@ -162,7 +158,7 @@ fn load_demo(config: Config) -> Result<(), String> {
         bar.set_message(label.to_string());
         bar.inc(1);
     })
-    .map_err(describe)?;
+    .map_err(cli::describe)?;
     bar.finish_and_clear();
     let created = &loaded.created;
     println!(
@@ -173,29 +169,40 @@ fn load_demo(config: Config) -> Result<(), String> {
         created.pairings,
         created.leaders
     );
-    println!("\ndemo users (change these passwords outside a demo):");
-    println!(
-        "  {:<12} {:<10} {:<22} password",
-        "username", "role", "unit"
-    );
-    for user in &district.users {
+    // Only the logins this run created: a password printed for an account that existed
+    // before may have been changed since, and would be wrong (or someone else's secret).
+    let created_users: Vec<_> = district
+        .users
+        .iter()
+        .filter(|u| created.users.contains(&u.username))
+        .collect();
+    if !created_users.is_empty() {
+        println!("\ndemo users created (change these passwords outside a demo):");
         println!(
-            "  {:<12} {:<10} {:<22} {}",
-            user.username,
-            user.role.as_str(),
-            user.unit,
-            user.password
+            "  {:<12} {:<10} {:<22} password",
+            "username", "role", "unit"
+        );
+        for user in &created_users {
+            println!(
+                "  {:<12} {:<10} {:<22} {}",
+                user.username,
+                user.role.as_str(),
+                user.unit,
+                user.password
+            );
+        }
+    }
+    let existing: Vec<&str> = district
+        .users
+        .iter()
+        .filter(|u| !created.users.contains(&u.username))
+        .map(|u| u.username.as_str())
+        .collect();
+    if !existing.is_empty() {
+        println!(
+            "\ndemo users that existed already (passwords not shown; reset one with `campaign-tracker user reset-password NAME`): {}",
+            existing.join(", ")
         );
     }
     Ok(())
-}
-
-/// One line for the terminal, naming the invalid fields.
-fn describe(error: AppError) -> String {
-    let problem = error.problem();
-    let mut line = problem.detail;
-    for e in problem.errors {
-        line.push_str(&format!("; {}: {}", e.field, e.message));
-    }
-    line
 }

@@ -66,7 +66,24 @@ pub fn text_rule(value: &str, max: usize) -> Result<(), String> {
     if value.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
     }
-    Ok(())
+    check_no_format_characters(value)
+}
+
+/// Refuses Unicode format characters (category Cf): zero-width spaces and joiners,
+/// right-to-left overrides, soft hyphens. Invisible in a name, they make two names that
+/// look the same differ, or make one read backwards.
+pub fn check_no_format_characters(value: &str) -> Result<(), String> {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    match value
+        .chars()
+        .find(|c| c.general_category() == GeneralCategory::Format)
+    {
+        Some(c) => Err(format!(
+            "must not contain invisible formatting characters (U+{:04X})",
+            u32::from(c)
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -81,8 +98,11 @@ mod tests {
         c.text("title", "马岭岗镇", 4);
         c.text("long", "马岭岗镇", 3);
         c.text("ctl", "a\u{7}", 3);
+        c.text("zwsp", "都\u{200b}司镇", 10);
+        c.text("rlo", "a\u{202e}b", 10);
+        c.text("fine", "马岭岗镇·七里河", 10);
         let problem = c.finish().unwrap_err().problem();
         let fields: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["name", "code", "long", "ctl"]);
+        assert_eq!(fields, ["name", "code", "long", "ctl", "zwsp", "rlo"]);
     }
 }

@@ -13,10 +13,11 @@ use crate::app::AppState;
 use crate::auth::policy::{self, Action, Denial, OwnerCheck, OwnerRole, Resource, Role};
 use crate::auth::scope::{self, Subject};
 use crate::auth::token::Claims;
-use crate::db::schema::{units, users};
+use crate::db::schema::{pairings, sessions, units, users};
 use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::ids::{UnitId, UserId};
+use crate::ids::{PairingId, SessionId, UnitId, UserId};
+use chrono::NaiveDateTime;
 
 /// A request's verified access token.
 #[derive(Debug, Clone)]
@@ -57,20 +58,51 @@ impl Caller {
         .await
     }
 
-    /// The user behind the token, with its scope, in one query: the user joined to every
-    /// unit that roots its scope (its own unit; for an inspector, the grids it leads).
+    pub fn session(&self) -> SessionId {
+        self.claims.sid
+    }
+
+    /// The user behind the token, with its session and scope, in one query: the user joined
+    /// to the token's session and to every unit that roots its scope — its own unit, the
+    /// grids it leads, and the units its department is paired with (each row says whether
+    /// it came through a pairing).
     pub fn resolve(&self, conn: &mut DbConnection) -> AppResult<Actor> {
-        let user = self.claims.sub;
-        let rows: Vec<(ActorRow, ScopeRoot)> = crate::on_backend!(conn, |c| users::table
+        let (user, session) = (self.claims.sub, self.claims.sid);
+        let rows: Vec<(
+            ActorRow,
+            Option<NaiveDateTime>,
+            ScopeRoot,
+            Option<PairingId>,
+        )> = crate::on_backend!(conn, |c| users::table
+            .inner_join(
+                sessions::table.on(sessions::user_id
+                    .eq(users::id)
+                    .and(sessions::id.eq(session))),
+            )
             .inner_join(
                 units::table.on(units::id
                     .eq(users::unit_id)
-                    .or(units::leader_id.eq(users::id.nullable()))),
+                    .or(units::leader_id.eq(users::id.nullable()))
+                    .or(units::id.eq_any(
+                        pairings::table
+                            .filter(pairings::department_id.eq(users::unit_id))
+                            .select(pairings::partner_id),
+                    ))),
+            )
+            .left_join(
+                pairings::table.on(pairings::partner_id
+                    .eq(units::id)
+                    .and(pairings::department_id.eq(users::unit_id))),
             )
             .filter(users::id.eq(user))
-            .select((ActorRow::as_select(), ScopeRoot::as_select()))
+            .select((
+                ActorRow::as_select(),
+                sessions::revoked_at,
+                ScopeRoot::as_select(),
+                pairings::id.nullable(),
+            ))
             .load(c))?;
-        let Some((user, _)) = rows.first() else {
+        let Some((user, revoked, _, _)) = rows.first() else {
             return Err(AppError::unauthenticated(
                 "invalid_token",
                 "the access token is not valid",
@@ -82,17 +114,25 @@ impl Caller {
                 "this account has been deactivated",
             ));
         }
-        let (id, username, role) = (user.id, user.username.clone(), user.role);
-        let roots = rows.iter().map(|(_, unit)| scope::Root {
+        if revoked.is_some() {
+            return Err(AppError::unauthenticated(
+                "session_ended",
+                "this session has ended (logged out, or ended by a password change); log in again",
+            ));
+        }
+        let roots = rows.iter().map(|(_, _, unit, pairing)| scope::Root {
             unit_id: unit.id,
             path: &unit.path,
             leader_id: unit.leader_id,
+            paired: pairing.is_some(),
         });
-        let subject = scope::subject(id, role, user.unit_id, roots);
+        let subject = scope::subject(user.id, user.role, user.unit_id, roots);
         Ok(Actor {
-            id,
-            username,
-            role,
+            id: user.id,
+            username: user.username.clone(),
+            role: user.role,
+            session,
+            must_change_password: user.must_change_password,
             subject,
         })
     }
@@ -106,6 +146,7 @@ struct ActorRow {
     role: Role,
     unit_id: UnitId,
     active: bool,
+    must_change_password: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -122,6 +163,11 @@ pub struct Actor {
     pub id: UserId,
     pub username: String,
     pub role: Role,
+    /// The session the request's token belongs to.
+    pub session: SessionId,
+    /// Set by an admin's password reset: until the user changes it, every operation but
+    /// reading and changing one's own account answers 403 `password_change_required`.
+    pub must_change_password: bool,
     pub subject: Subject,
 }
 
@@ -139,6 +185,12 @@ impl Actor {
         resource: &Resource,
         what: &'static str,
     ) -> AppResult<()> {
+        if self.must_change_password {
+            return Err(AppError::forbidden_because(
+                "password_change_required",
+                "your password was reset: change it (POST /api/v1/me/password) first",
+            ));
+        }
         policy::authorize(&self.subject, action, resource).map_err(|d| denial(d, what))
     }
 

@@ -63,9 +63,17 @@ pub struct PasswordChange {
 }
 
 impl PasswordChange {
-    pub fn validate(self) -> AppResult<Self> {
+    /// Checked for the user `username`: the new password must meet the rules, and differ
+    /// from the current one.
+    pub fn validate(self, username: &str) -> AppResult<Self> {
         let mut checks = Checks::new();
-        checks.check("new_password", password::check_strength(&self.new_password));
+        checks.check(
+            "new_password",
+            password::check_strength(&self.new_password, username),
+        );
+        if self.new_password == self.current_password {
+            checks.fail("new_password", "must differ from the current password");
+        }
         if self.current_password.is_empty()
             || self.current_password.chars().count() > password::MAX_PASSWORD_CHARS
         {

@@ -33,8 +33,10 @@ pub enum Action {
     ReadOrg,
     /// Create, change or delete units, grid boundaries and pairings.
     ManageOrg,
-    /// Create, list, change and deactivate user accounts.
+    /// Create, change, deactivate and unlock user accounts.
     ManageUsers,
+    /// List and read user accounts (an office: those of its own subtree, never admins).
+    ReadUsers,
     /// Issue a directive (leaders and the office that records meetings).
     IssueDirective,
     /// Create and assign campaign work (campaigns, tasks) for a unit.
@@ -65,6 +67,9 @@ pub struct Resource<'a> {
     pub units: Vec<&'a str>,
     /// Who owns it, in which role.
     pub owners: Vec<(OwnerRole, UserId)>,
+    /// The resource is a unit itself, not something that belongs to one: an inspector
+    /// reads its grid's ancestors by name ([`Subject::sees_unit`]).
+    pub unit_itself: bool,
 }
 
 impl<'a> Resource<'a> {
@@ -77,7 +82,15 @@ impl<'a> Resource<'a> {
     pub fn of_unit(path: &'a str) -> Self {
         Resource {
             units: vec![path],
-            owners: Vec::new(),
+            ..Resource::default()
+        }
+    }
+
+    /// The unit at `path` itself.
+    pub fn unit(path: &'a str) -> Self {
+        Resource {
+            unit_itself: true,
+            ..Resource::of_unit(path)
         }
     }
 
@@ -85,7 +98,7 @@ impl<'a> Resource<'a> {
     pub fn of_units(paths: impl IntoIterator<Item = &'a str>) -> Self {
         Resource {
             units: paths.into_iter().collect(),
-            owners: Vec::new(),
+            ..Resource::default()
         }
     }
 
@@ -153,6 +166,8 @@ pub const RULES: &[Rule] = &[
     rule(ReadOrg, Inspector, Anywhere, None),
     rule(ManageOrg, Admin, Anywhere, None),
     rule(ManageUsers, Admin, Anywhere, None),
+    rule(ReadUsers, Admin, Anywhere, None),
+    rule(ReadUsers, Office, OwnScope, None),
     rule(IssueDirective, Admin, Anywhere, None),
     rule(IssueDirective, Leader, Anywhere, None),
     rule(IssueDirective, Office, OwnScope, None),
@@ -201,7 +216,11 @@ pub enum Denial {
 pub fn authorize(subject: &Subject, action: Action, resource: &Resource) -> Result<(), Denial> {
     // Visibility first: what the caller may not see must look absent, even to a role that
     // could not act on it anyway.
-    let visible = resource.units.is_empty() || resource.units.iter().any(|p| subject.sees(p));
+    let sees = |path: &&str| match resource.unit_itself {
+        true => subject.sees_unit(path),
+        false => subject.sees(path),
+    };
+    let visible = resource.units.is_empty() || resource.units.iter().any(sees);
     if !visible {
         return Err(Denial::Hidden);
     }
@@ -304,6 +323,13 @@ mod tests {
             (Office, ManageUsers, None, Nobody, Err(RoleMayNot)),
             (Officer, ManageUsers, None, Nobody, Err(RoleMayNot)),
             (Inspector, ManageUsers, None, Nobody, Err(RoleMayNot)),
+            // Reading accounts: admins, and offices within their own units.
+            (Admin, ReadUsers, Some(TOWN_B), Nobody, ok),
+            (Office, ReadUsers, Some(GRID_A), Nobody, ok),
+            (Office, ReadUsers, Some(TOWN_B), Nobody, Err(Hidden)),
+            (Office, ReadUsers, Some(PARTNER), Nobody, Err(ReadOnly)),
+            (Leader, ReadUsers, None, Nobody, Err(RoleMayNot)),
+            (Officer, ReadUsers, Some(TOWN_A), Nobody, Err(RoleMayNot)),
             // Directives: leaders anywhere, offices in their subtree.
             (Leader, IssueDirective, Some(TOWN_B), Nobody, ok),
             (Office, IssueDirective, Some(TOWN_A), Nobody, ok),

@@ -38,10 +38,16 @@ pub struct Root<'a> {
     pub unit_id: UnitId,
     pub path: &'a str,
     pub leader_id: Option<UserId>,
+    /// The caller's unit (a department) is paired with this one (包联).
+    pub paired: bool,
 }
 
-/// The scope a user's units give: the user's own unit, and for an inspector the grids it
-/// leads (other roles may be recorded as a grid's leader without gaining its scope).
+/// The scope a user's units give:
+/// - it acts on its own unit's subtree, and an inspector on the grids it leads too (other
+///   roles may be recorded as a grid's leader without gaining its scope);
+/// - a department's users read the subtrees of the units it is paired with (包联);
+/// - an inspector reads its grids' ancestors by name (not their other children), so it can
+///   say where it works.
 pub fn subject<'a>(
     user_id: UserId,
     role: Role,
@@ -49,19 +55,38 @@ pub fn subject<'a>(
     units: impl IntoIterator<Item = Root<'a>>,
 ) -> Subject {
     let mut roots: Vec<String> = Vec::new();
+    let mut read_roots: Vec<String> = Vec::new();
     for unit in units {
         let own = unit.unit_id == unit_id;
         let led = unit.leader_id == Some(user_id) && role == Role::Inspector;
-        if (own || led) && !roots.iter().any(|r| r == unit.path) {
-            roots.push(unit.path.to_string());
+        let target = if own || led {
+            &mut roots
+        } else if unit.paired {
+            &mut read_roots
+        } else {
+            continue;
+        };
+        if !target.iter().any(|r| r == unit.path) {
+            target.push(unit.path.to_string());
+        }
+    }
+    read_roots.retain(|r| !roots.contains(r));
+    let mut ancestors: Vec<UnitId> = Vec::new();
+    if role == Role::Inspector {
+        for root in &roots {
+            for id in ancestors_of_path(root) {
+                if !ancestors.contains(&id) {
+                    ancestors.push(id);
+                }
+            }
         }
     }
     Subject {
         user_id,
         role,
         roots,
-        read_roots: Vec::new(),
-        ancestors: Vec::new(),
+        read_roots,
+        ancestors,
     }
 }
 
@@ -95,12 +120,16 @@ impl Subject {
         matches!(self.role, Role::Admin | Role::Leader)
     }
 
-    /// May the caller read a record of the unit at `path`?
+    /// May the caller read records that belong to the unit at `path` (its tasks, items,
+    /// pairings…)?
     pub fn sees(&self, path: &str) -> bool {
-        self.sees_all()
-            || covers(&self.roots, path)
-            || covers(&self.read_roots, path)
-            || unit_of_path(path).is_some_and(|id| self.ancestors.contains(&id))
+        self.sees_all() || covers(&self.roots, path) || covers(&self.read_roots, path)
+    }
+
+    /// May the caller read the unit at `path` itself? Also an inspector's grid's ancestors,
+    /// by name: it may say where it works, not read what belongs to them.
+    pub fn sees_unit(&self, path: &str) -> bool {
+        self.sees(path) || unit_of_path(path).is_some_and(|id| self.ancestors.contains(&id))
     }
 
     /// Is the unit at `path` inside the subtrees the caller acts on?
@@ -197,9 +226,9 @@ where
     }
 }
 
-/// SQL condition on `units`: the caller may see the unit. `None` when it sees every unit
-/// (then no filter is needed at all).
-pub fn visible_units_condition(subject: &Subject) -> Option<UnitScope> {
+/// SQL condition on `units`: the caller may read the unit record ([`Subject::sees_unit`]).
+/// `None` when it sees every unit (then no filter is needed at all).
+pub fn readable_units(subject: &Subject) -> Option<UnitScope> {
     if subject.sees_all() {
         return None;
     }
@@ -208,11 +237,30 @@ pub fn visible_units_condition(subject: &Subject) -> Option<UnitScope> {
     Some(UnitScope::subtrees(&roots).or_units(&subject.ancestors))
 }
 
-/// The ids of the units the caller may see, as a subquery for `unit_id.eq_any(…)` on any
-/// table whose records belong to a unit. `None` when the caller sees every unit.
+/// The ids of the units whose records the caller may see ([`Subject::sees`]), as a
+/// subquery for `unit_id.eq_any(…)` on any table whose records belong to a unit. `None`
+/// when the caller sees every unit.
 pub fn visible_units(subject: &Subject) -> Option<VisibleUnits> {
-    visible_units_condition(subject)
-        .map(|condition| units::table.filter(condition).select(units::id))
+    if subject.sees_all() {
+        return None;
+    }
+    let mut roots = subject.roots.clone();
+    roots.extend(subject.read_roots.iter().cloned());
+    Some(
+        units::table
+            .filter(UnitScope::subtrees(&roots))
+            .select(units::id),
+    )
+}
+
+/// The ids of the units the caller acts on (its own subtree: not the units it only reads),
+/// as a subquery. `None` for an admin, who acts everywhere.
+pub fn acting_units(subject: &Subject) -> Option<VisibleUnits> {
+    (subject.role != Role::Admin).then(|| {
+        units::table
+            .filter(UnitScope::subtrees(&subject.roots))
+            .select(units::id)
+    })
 }
 
 /// The type of [`visible_units`]' subquery.
@@ -250,8 +298,15 @@ mod tests {
         s.ancestors = ancestors_of_path(&grid);
         s.read_roots = vec!["/x/".into()];
         assert_eq!(s.ancestors, [d, a]);
-        assert!(s.sees(&format!("/{d}/{a}/")) && s.sees(&format!("/{d}/")));
-        assert!(!s.sees(&format!("/{d}/{}/", UnitId::new())), "a sibling");
+        assert!(s.sees_unit(&format!("/{d}/{a}/")) && s.sees_unit(&format!("/{d}/")));
+        assert!(
+            !s.sees(&format!("/{d}/{a}/")),
+            "not what belongs to an ancestor"
+        );
+        assert!(
+            !s.sees_unit(&format!("/{d}/{}/", UnitId::new())),
+            "a sibling"
+        );
         assert!(s.sees("/x/y/") && !s.acts_on("/x/y/"));
         assert!(!s.acts_on(&format!("/{d}/{a}/")));
         assert_eq!(unit_of_path(&grid), Some(g));
@@ -266,11 +321,13 @@ mod tests {
                     unit_id: own,
                     path: "/d/g1/",
                     leader_id: None,
+                    paired: false,
                 },
                 Root {
                     unit_id: led,
                     path: "/d/g2/",
                     leader_id: Some(me),
+                    paired: false,
                 },
             ];
             super::subject(me, role, own, rows).roots

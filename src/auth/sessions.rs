@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::token::{hash_refresh_token, new_refresh_token};
-use crate::db::schema::refresh_tokens;
+use crate::db::schema::{refresh_tokens, sessions};
 use crate::db::{self, Committed, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::ids::{RefreshTokenId, SessionId, UserId};
@@ -23,6 +23,19 @@ pub struct RefreshTokenRow {
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+}
+
+/// Starts a session for `user_id` (a login).
+pub fn start(conn: &mut DbConnection, user_id: UserId) -> AppResult<SessionId> {
+    let id = SessionId::new();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(id),
+            sessions::user_id.eq(user_id),
+            sessions::created_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    Ok(id)
 }
 
 /// Stores a new refresh token of `session` and returns the token itself (only its hash
@@ -56,26 +69,49 @@ fn invalid() -> AppError {
     AppError::unauthenticated("invalid_refresh_token", "the refresh token is not valid")
 }
 
-/// Ends one session.
+/// Ends one session: its access tokens stop working and its refresh tokens too.
 pub fn revoke_session(conn: &mut DbConnection, session: SessionId) -> AppResult<()> {
+    let now = db::now();
+    diesel::update(
+        sessions::table
+            .find(session)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(session))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
-    .set(refresh_tokens::revoked_at.eq(db::now()))
+    .set(refresh_tokens::revoked_at.eq(now))
     .execute(conn)?;
     Ok(())
 }
 
-/// Ends every session of a user (deactivation, password reset).
-pub fn revoke_all(conn: &mut DbConnection, user_id: UserId) -> AppResult<()> {
+/// Ends every session of a user but `keep` (deactivation, password change or reset).
+pub fn revoke_all(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    keep: Option<SessionId>,
+) -> AppResult<()> {
+    let now = db::now();
+    let keep = keep.map_or_else(String::new, |s| s.to_string());
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(&keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::family_id.ne(&keep))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
-    .set(refresh_tokens::revoked_at.eq(db::now()))
+    .set(refresh_tokens::revoked_at.eq(now))
     .execute(conn)?;
     Ok(())
 }
@@ -138,9 +174,16 @@ pub fn consume(conn: &mut DbConnection, token: &str) -> AppResult<Committed<Rota
     }))
 }
 
-/// Logout: revokes the session of `token` if it belongs to `user_id`. Unknown tokens are
-/// ignored, so logout is idempotent and reveals nothing.
-pub fn logout(conn: &mut DbConnection, user_id: UserId, token: &str) -> AppResult<()> {
+/// Logout: ends the caller's session `current`, and the session of `token` if it belongs to
+/// `user_id` (usually the same one). Unknown tokens are ignored, so logout is idempotent
+/// and reveals nothing.
+pub fn logout(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    current: SessionId,
+    token: &str,
+) -> AppResult<()> {
+    revoke_session(conn, current)?;
     let session: Option<SessionId> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_refresh_token(token)))
         .filter(refresh_tokens::user_id.eq(user_id))

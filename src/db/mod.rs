@@ -98,13 +98,7 @@ impl Target {
                 .map(DbConnection::Pg)
                 .map_err(|e| e.to_string().trim().to_string()),
             Target::Sqlite(path) => {
-                if let Some(parent) = Path::new(path).parent() {
-                    if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(parent).map_err(|e| {
-                            format!("cannot create folder {}: {e}", parent.display())
-                        })?;
-                    }
-                }
+                private_file(Path::new(path))?;
                 let mut conn = SqliteConnection::establish(path).map_err(|e| e.to_string())?;
                 // busy_timeout first: the pragmas after it may themselves wait for a lock.
                 conn.batch_execute(&format!(
@@ -118,6 +112,40 @@ impl Target {
             }
         }
     }
+}
+
+/// The database holds password hashes: its folder is created for the owner only (0700) and
+/// its file made readable by the owner only (0600) before SQLite opens it — SQLite gives the
+/// `-wal` and `-shm` files it creates the database file's permissions.
+fn private_file(path: &Path) -> Result<(), String> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(parent)
+                .map_err(|e| format!("cannot create folder {}: {e}", parent.display()))?;
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let metadata = file.metadata().map_err(|e| e.to_string())?;
+        if metadata.permissions().mode() & 0o077 != 0 {
+            // Made by an earlier version, under the usual umask: tighten it.
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// r2d2 manager that knows our [`Target`] (the derived `establish` would try PostgreSQL on
@@ -317,10 +345,11 @@ macro_rules! on_backend {
 /// What a transaction returns when it must commit even though the request is refused:
 /// a failed login's counter, a replayed refresh token's revoked family. The refusal is
 /// reported after the commit, with [`Committed::into_result`].
+/// A refusal may carry more than the error (what it locked, to log after the commit).
 #[derive(Debug)]
-pub enum Committed<T> {
+pub enum Committed<T, R = AppError> {
     Granted(T),
-    Refused(AppError),
+    Refused(R),
 }
 
 impl<T> Committed<T> {

@@ -31,6 +31,16 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        must_change_password -> Bool,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -53,6 +63,7 @@ diesel::table! {
         failures -> Integer,
         window_started_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
+        in_flight -> Integer,
     }
 }
 
@@ -68,11 +79,13 @@ diesel::table! {
 
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
     refresh_tokens,
+    sessions,
     login_throttles,
     pairings
 );

@@ -8,15 +8,47 @@ use std::str::FromStr;
 
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::fallback::RouteTable;
+use crate::http::pagination::PageParams;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-/// Request body limit, registered as app data by the app builder.
+/// Request body limits, registered as app data by the app builder: how large, and how long
+/// it may take to arrive (a client that promises 1,000 bytes and sends one must not hold
+/// its connection open forever).
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimit {
+    pub bytes: usize,
+    pub timeout: std::time::Duration,
+}
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        BodyLimit {
+            bytes: 1 << 20,
+            timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+/// JSON bodies must be UTF-8 (RFC 8259): a `charset` other than UTF-8 is refused, not
+/// misread.
+fn is_json(value: Option<&header::HeaderValue>) -> bool {
+    let Some(mime) = value
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+    else {
+        return false;
+    };
+    let json = mime.type_() == mime::APPLICATION
+        && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON));
+    let utf8 = mime.get_param(mime::CHARSET).is_none_or(|c| {
+        c.as_str().eq_ignore_ascii_case("utf-8") || c.as_str().eq_ignore_ascii_case("utf8")
+    });
+    json && utf8
+}
 
 /// A JSON body. Content type must be `application/json` (or `+json`); the body must fit
 /// [`BodyLimit`]; syntax errors are 400, content errors (wrong type, missing or unknown
@@ -41,24 +73,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<mime::Mime>().ok())
-            .is_some_and(|m| {
-                m.type_() == mime::APPLICATION
-                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
-            });
-        let limit = req
+        let content_type_ok = is_json(req.headers().get(header::CONTENT_TYPE));
+        let limits = req
             .app_data::<web::Data<BodyLimit>>()
-            .map_or(1 << 20, |l| l.0);
+            .map_or_else(BodyLimit::default, |l| *l.get_ref());
+        let limit = limits.bytes;
         let mut payload = payload.take();
         Box::pin(async move {
             let read = async move {
                 if !content_type_ok {
                     return Err(AppError::UnsupportedMediaType(
-                        "the request body must be JSON (Content-Type: application/json)".into(),
+                        "the request body must be JSON in UTF-8 (Content-Type: application/json)"
+                            .into(),
                     ));
                 }
                 let mut body = web::BytesMut::new();
@@ -75,7 +101,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 }
                 parse_json(&body)
             };
-            Ok(Json(read.await))
+            let read = tokio::time::timeout(limits.timeout, read);
+            Ok(Json(read.await.unwrap_or(Err(AppError::RequestTimeout {
+                secs: limits.timeout.as_secs(),
+            }))))
         })
     }
 }
@@ -138,7 +167,26 @@ fn clean_message(err: &serde_json::Error) -> String {
     }
 }
 
-/// Query parameters; a bad one is a 400 naming the parameter.
+fn parse_query<T: DeserializeOwned>(req: &HttpRequest) -> AppResult<T> {
+    let de =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let name = match path.as_str() {
+            "." | "" => message
+                .split('`')
+                .nth(1)
+                .map(str::to_string)
+                .unwrap_or_else(|| "query".into()),
+            other => other.to_string(),
+        };
+        AppError::bad_parameter(&name, message)
+    })
+}
+
+/// Query parameters; a bad one is a 400 naming the parameter. (An unknown one never gets
+/// here: `fallback::refuse_unknown_parameters` refuses it for every operation.)
 #[derive(Debug)]
 pub struct Query<T>(pub T);
 
@@ -147,26 +195,39 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
-            req.query_string().as_bytes(),
-        ));
-        std::future::ready(match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(value) => Ok(Query(value)),
-            Err(err) => {
-                let path = err.path().to_string();
-                let message = err.into_inner().to_string();
-                let name = match path.as_str() {
-                    "." | "" => message
-                        .split('`')
-                        .nth(1)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| "query".into()),
-                    other => other.to_string(),
-                };
-                Err(AppError::bad_parameter(&name, message))
-            }
-        })
+        std::future::ready(parse_query(req).map(Query))
     }
+}
+
+/// A list's query parameters: the paging every list takes, and the list's own filter `F`.
+#[derive(Debug)]
+pub struct ListQuery<F> {
+    pub page: PageParams,
+    pub filter: F,
+}
+
+impl<F: DeserializeOwned> FromRequest for ListQuery<F> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = parse_query(req).and_then(|page| {
+            Ok(ListQuery {
+                page,
+                filter: parse_query(req)?,
+            })
+        });
+        std::future::ready(parsed)
+    }
+}
+
+/// For `Option` fields of a `PATCH` body that may be left out but not cleared: absent is
+/// `None` (with `#[serde(default)]`); `null` is an error naming the field, not a silent
+/// no-op.
+pub fn not_null<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// The `{id}` path segment, parsed as `T` (an id type: a bad one is a 400 naming `id`).

@@ -1,6 +1,8 @@
-//! What answers when no route matches: 405 with `Allow` when the path exists under
-//! another method, 404 otherwise, both as problem details. The known routes are read from
-//! the OpenAPI document, which lists every operation.
+//! What the OpenAPI document says about routes, used where actix's router does not help:
+//! what answers when no route matches (405 with `Allow` when the path exists under another
+//! method, 404 otherwise, both as problem details), which template a path matches (for
+//! metric labels), and which query parameters an operation takes (an unknown one is
+//! refused, [`refuse_unknown_parameters`]).
 
 use actix_web::{web, HttpRequest};
 
@@ -13,6 +15,8 @@ pub struct RouteTable {
     routes: Vec<(Vec<Segment>, Vec<&'static str>)>,
     /// The template of each route, in the same order (`/api/v1/units/{id}`).
     templates: Vec<String>,
+    /// The query parameters of each route's operations, by method, in the same order.
+    query_params: Vec<Vec<(&'static str, Vec<String>)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +27,33 @@ enum Segment {
 
 impl RouteTable {
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        use utoipa::openapi::path::{Operation, ParameterIn};
         let templates = doc.paths.paths.keys().cloned().collect();
+        let query = |op: &Operation| -> Vec<String> {
+            op.parameters
+                .iter()
+                .flatten()
+                .filter(|p| p.parameter_in == ParameterIn::Query)
+                .map(|p| p.name.clone())
+                .collect()
+        };
+        let query_params = doc
+            .paths
+            .paths
+            .values()
+            .map(|item| {
+                [
+                    ("GET", &item.get),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                ]
+                .into_iter()
+                .filter_map(|(m, op)| op.as_ref().map(|op| (m, query(op))))
+                .collect()
+            })
+            .collect();
         let routes = doc
             .paths
             .paths
@@ -53,7 +83,26 @@ impl RouteTable {
                 (segments, methods)
             })
             .collect();
-        RouteTable { routes, templates }
+        RouteTable {
+            routes,
+            templates,
+            query_params,
+        }
+    }
+
+    /// The query parameters the operation `method path` takes, when it is one.
+    pub fn query_params(&self, method: &str, path: &str) -> Option<&[String]> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let find = |literal_only| {
+            self.routes
+                .iter()
+                .position(|(segments, _)| Self::matches(segments, &parts, literal_only))
+        };
+        let route = find(true).or_else(|| find(false))?;
+        self.query_params[route]
+            .iter()
+            .find(|(m, _)| *m == method)
+            .map(|(_, names)| names.as_slice())
     }
 
     fn matches(segments: &[Segment], parts: &[&str], literal_only: bool) -> bool {
@@ -106,6 +155,39 @@ impl RouteTable {
     }
 }
 
+/// Middleware: a query parameter the operation does not take is a 400 naming it, for every
+/// operation the document lists (`?type=grid` for `?kind=grid` would otherwise list
+/// everything, silently). Runs before routing, so before any handler.
+pub async fn refuse_unknown_parameters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let refusal = req.app_data::<web::Data<RouteTable>>().and_then(|table| {
+        let method = match req.method().as_str() {
+            "HEAD" => "GET",
+            other => other,
+        };
+        let known = table.query_params(method, req.path())?;
+        form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(name, _)| !known.iter().any(|k| k == name))
+            .map(|(name, _)| {
+                let message = if known.is_empty() {
+                    "unknown parameter: this operation takes no query parameters".to_string()
+                } else {
+                    format!(
+                        "unknown parameter: this operation takes {}",
+                        known.join(", ")
+                    )
+                };
+                AppError::bad_parameter(&name, message)
+            })
+    });
+    match refusal {
+        Some(error) => Ok(req.error_response(error)),
+        None => Ok(next.call(req).await?.map_into_boxed_body()),
+    }
+}
+
 pub async fn not_found(
     req: HttpRequest,
     table: web::Data<RouteTable>,
@@ -154,5 +236,14 @@ mod tests {
             Some("/api/v1/units/{id}/subtree")
         );
         assert_eq!(table.template("/api/v1/nothing"), None);
+        let list = table.query_params("GET", "/api/v1/units").unwrap();
+        for name in ["page", "per_page", "parent_id", "kind", "q", "sort"] {
+            assert!(list.iter().any(|n| n == name), "{name}");
+        }
+        assert_eq!(
+            table.query_params("GET", "/api/v1/units/abc"),
+            Some(&[][..])
+        );
+        assert_eq!(table.query_params("PUT", "/api/v1/units"), None);
     }
 }

@@ -12,8 +12,36 @@ use actix_web::http::header;
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-pub use extract::{Id, Json, Query};
+pub use extract::{Id, Json, ListQuery, Query};
 pub use pagination::{Page, PageParams};
+
+/// Cross-origin access for browsers: closed unless `CORS_ALLOWED_ORIGINS` lists origins.
+/// A listed origin may call the API with a bearer token and read the headers clients need;
+/// any other origin gets no CORS headers, so the browser keeps the answer from its page.
+/// Requests are not refused for their origin (same-origin pages — Swagger UI — send one too).
+pub fn cors(allowed: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .block_on_origin_mismatch(false)
+        .allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::ETAG,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    for origin in allowed {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
 
 /// `201 Created` with the new resource's `Location` (`/api/v1/{collection}/{id}`).
 pub fn created(collection: &str, id: impl std::fmt::Display, body: impl Serialize) -> HttpResponse {

@@ -30,6 +30,24 @@ impl NewPairing {
     }
 }
 
+/// Changes to a pairing: what it covers. (Its two units are what it is; pair anew instead.)
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PairingUpdate {
+    /// What the pairing covers, e.g. 网格巡查、入户宣传、志愿服务.
+    #[schema(max_length = 500, example = "创城包联：网格巡查、入户宣传、志愿服务")]
+    pub note: String,
+}
+
+impl PairingUpdate {
+    pub fn validate(self) -> AppResult<String> {
+        let mut c = Checks::new();
+        c.check("note", check_note(&self.note));
+        c.finish()?;
+        Ok(self.note)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
 pub enum PairingSort {
     #[default]

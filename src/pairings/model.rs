@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::{PairingId, UnitId};
 use crate::pairings::forms::{NewPairing, PairingFilter, PairingSort};
 use crate::pairings::rules;
-use crate::units::model::{referenced, UnitRow};
+use crate::units::model::{referenced, UnitNames, UnitRow};
 use crate::units::UnitKind;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -34,23 +34,39 @@ pub struct Pairing {
     /// The department that helps.
     #[schema(value_type = String, format = Uuid)]
     pub department_id: UnitId,
+    /// The department's name, e.g. 党群工作部.
+    pub department_name: String,
     /// The town, street, village or community it helps.
     #[schema(value_type = String, format = Uuid)]
     pub partner_id: UnitId,
+    /// The partner's name, e.g. 吕陵镇.
+    pub partner_name: String,
     pub note: String,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<PairingRow> for Pairing {
-    fn from(row: PairingRow) -> Self {
+impl Pairing {
+    /// The view of `row`, with its units' names from `names`.
+    pub fn new(row: PairingRow, names: &UnitNames) -> Self {
         Pairing {
             id: row.id,
             department_id: row.department_id,
+            department_name: names.name(row.department_id),
             partner_id: row.partner_id,
+            partner_name: names.name(row.partner_id),
             note: row.note,
             created_at: row.created_at.and_utc(),
         }
     }
+}
+
+/// The views of `rows`, with their units' names (one query for all).
+pub fn views(conn: &mut DbConnection, rows: Vec<PairingRow>) -> AppResult<Vec<Pairing>> {
+    let names = UnitNames::load(
+        conn,
+        rows.iter().flat_map(|r| [r.department_id, r.partner_id]),
+    )?;
+    Ok(rows.into_iter().map(|r| Pairing::new(r, &names)).collect())
 }
 
 fn unit_of_kind(
@@ -201,6 +217,16 @@ pub fn list(
         },
         paging,
     )
+}
+
+/// Changes what the pairing covers.
+pub fn set_note(conn: &mut DbConnection, id: PairingId, note: &str) -> AppResult<PairingRow> {
+    crate::on_backend!(conn, |c| diesel::update(pairings::table.find(id))
+        .set(pairings::note.eq(note))
+        .returning(PairingRow::as_returning())
+        .get_result(c))
+    .optional()?
+    .ok_or(AppError::NotFound("pairing"))
 }
 
 pub fn delete(conn: &mut DbConnection, id: PairingId) -> AppResult<()> {

@@ -1,17 +1,18 @@
 //! `/api/v1/pairings`.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
 use crate::auth::{Action, Caller};
+use crate::db::page::Listed;
 use crate::db::write_tx;
 use crate::error::AppResult;
-use crate::http::{created, Id, Json, Page, PageParams, Query};
+use crate::http::{created, Id, Json, ListQuery, Page, PageParams};
 use crate::ids::PairingId;
 use crate::openapi::{AdminOnly, Conflicts};
-use crate::pairings::forms::{NewPairing, PairingQuery};
+use crate::pairings::forms::{NewPairing, PairingQuery, PairingUpdate};
 use crate::pairings::model::{self, Pairing};
 
 /// Mounted under its own prefix, so the router tries this domain's routes only for its
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(create_pairing)
             .service(list_pairings)
             .service(get_pairing)
+            .service(update_pairing)
             .service(delete_pairing),
     );
 }
@@ -43,14 +45,15 @@ pub async fn create_pairing(
     caller: Caller,
     body: Json<NewPairing>,
 ) -> AppResult<HttpResponse> {
-    let row = caller
+    let pairing = caller
         .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
             let input = body.into_inner()?.validate()?;
-            write_tx(conn, |conn| model::create(conn, &input))
+            let row = write_tx(conn, |conn| model::create(conn, &input))?;
+            one(conn, row)
         })
         .await?;
-    Ok(created("pairings", row.id, Pairing::from(row)))
+    Ok(created("pairings", pairing.id, pairing))
 }
 
 /// List the pairings that touch the caller's scope.
@@ -64,17 +67,24 @@ pub async fn create_pairing(
 pub async fn list_pairings(
     state: web::Data<AppState>,
     caller: Caller,
-    page: Query<PageParams>,
-    query: Query<PairingQuery>,
+    query: ListQuery<PairingQuery>,
 ) -> AppResult<web::Json<Page<Pairing>>> {
     let (listed, paging) = caller
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadOrg)?;
-            let (paging, filter) = (page.0.validate()?, query.0.validate()?);
-            Ok((model::list(conn, &actor.subject, &filter, paging)?, paging))
+            let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
+            let listed = model::list(conn, &actor.subject, &filter, paging)?;
+            let items = model::views(conn, listed.items)?;
+            Ok((
+                Listed {
+                    items,
+                    total: listed.total,
+                },
+                paging,
+            ))
         })
         .await?;
-    Ok(web::Json(Page::new(listed.map(Pairing::from), paging)))
+    Ok(web::Json(Page::new(listed, paging)))
 }
 
 /// Get a pairing.
@@ -90,14 +100,47 @@ pub async fn get_pairing(
     caller: Caller,
     id: Id<PairingId>,
 ) -> AppResult<web::Json<Pairing>> {
-    let placed = caller
+    let pairing = caller
         .run(&state.db, move |conn, actor| {
             let placed = model::find(conn, id.0)?;
             actor.require_on(Action::ReadOrg, &placed.resource(), "pairing")?;
-            Ok(placed)
+            one(conn, placed.row)
         })
         .await?;
-    Ok(web::Json(placed.row.into()))
+    Ok(web::Json(pairing))
+}
+
+fn one(conn: &mut crate::db::DbConnection, row: model::PairingRow) -> AppResult<Pairing> {
+    let mut views = model::views(conn, vec![row])?;
+    views
+        .pop()
+        .ok_or_else(|| crate::error::AppError::internal("a pairing without its view"))
+}
+
+/// Change what a pairing covers (its note).
+#[utoipa::path(
+    tag = "pairings",
+    params(("id" = uuid::Uuid, Path, description = "Pairing id")),
+    request_body = PairingUpdate,
+    responses((status = 200, description = "The changed pairing", body = Pairing), AdminOnly),
+    security(("bearer_auth" = []))
+)]
+#[patch("/{id}")]
+pub async fn update_pairing(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Id<PairingId>,
+    body: Json<PairingUpdate>,
+) -> AppResult<web::Json<Pairing>> {
+    let pairing = caller
+        .write(&state.db, move |conn, actor| {
+            actor.require(Action::ManageOrg)?;
+            let note = body.into_inner()?.validate()?;
+            let row = write_tx(conn, |conn| model::set_note(conn, id.0, &note))?;
+            one(conn, row)
+        })
+        .await?;
+    Ok(web::Json(pairing))
 }
 
 /// Remove a pairing.

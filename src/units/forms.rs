@@ -4,7 +4,9 @@
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::coords::{to_wgs84, CoordType};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::http::extract::not_null;
 use crate::ids::{UnitId, UserId};
 use crate::units::geometry::{self, Geometry};
 use crate::units::rules::{self, UnitKind, MAX_NAME_CHARS};
@@ -36,12 +38,19 @@ pub struct NewUnit {
     pub leader_id: Option<UserId>,
 }
 
-/// A boundary that passed validation: the GeoJSON to store and its bounding box
-/// `(min_lon, min_lat, max_lon, max_lat)`, stored to pre-filter point lookups.
-#[derive(Debug, Clone, PartialEq)]
+/// A boundary that passed validation: the GeoJSON to store, and its shape (for overlap
+/// checks) with its bounding box `(min_lon, min_lat, max_lon, max_lat)` (stored, to
+/// pre-filter point lookups).
+#[derive(Debug, Clone)]
 pub struct CheckedBoundary {
     pub geometry: Geometry,
-    pub bbox: (f64, f64, f64, f64),
+    pub shape: geometry::Boundary,
+}
+
+impl CheckedBoundary {
+    pub fn bbox(&self) -> (f64, f64, f64, f64) {
+        self.shape.bbox
+    }
 }
 
 /// A new unit, checked.
@@ -55,11 +64,15 @@ pub struct UnitDraft {
     pub leader_id: Option<UserId>,
 }
 
-fn check_boundary(c: &mut Checks, geometry: &Geometry) -> Option<CheckedBoundary> {
-    match geometry::parse(geometry, "boundary") {
+fn check_boundary(
+    c: &mut Checks,
+    geometry: &Geometry,
+    max_vertices: usize,
+) -> Option<CheckedBoundary> {
+    match geometry::parse(geometry, "boundary", max_vertices) {
         Ok(parsed) => Some(CheckedBoundary {
             geometry: geometry.clone(),
-            bbox: parsed.bbox,
+            shape: parsed,
         }),
         Err(errors) => {
             for FieldError { field, message } in errors {
@@ -83,7 +96,8 @@ pub fn grid_only_fields(c: &mut Checks, kind: UnitKind, boundary: bool, leader: 
 }
 
 impl NewUnit {
-    pub fn validate(self) -> AppResult<UnitDraft> {
+    /// Checked, with a boundary of at most `max_vertices` positions.
+    pub fn validate(self, max_vertices: usize) -> AppResult<UnitDraft> {
         let mut c = Checks::new();
         c.check("code", rules::check_code(&self.code));
         c.text("name", &self.name, MAX_NAME_CHARS);
@@ -94,7 +108,7 @@ impl NewUnit {
             self.leader_id.is_some(),
         );
         let boundary = match (&self.boundary, self.kind) {
-            (Some(g), UnitKind::Grid) => check_boundary(&mut c, g),
+            (Some(g), UnitKind::Grid) => check_boundary(&mut c, g, max_vertices),
             _ => None,
         };
         c.finish()?;
@@ -114,9 +128,11 @@ impl NewUnit {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnitUpdate {
-    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false, pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
     pub code: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Moves the unit (with its subtree) under another parent.
     #[serde(default, deserialize_with = "nullable")]
@@ -141,7 +157,8 @@ pub struct UnitChange {
 }
 
 impl UnitUpdate {
-    pub fn validate(self) -> AppResult<UnitChange> {
+    /// Checked, with a boundary of at most `max_vertices` positions.
+    pub fn validate(self, max_vertices: usize) -> AppResult<UnitChange> {
         let mut c = Checks::new();
         if let Some(code) = &self.code {
             c.check("code", rules::check_code(code));
@@ -150,7 +167,7 @@ impl UnitUpdate {
             c.text("name", name, MAX_NAME_CHARS);
         }
         let boundary = match &self.boundary {
-            Some(Some(g)) => Some(check_boundary(&mut c, g)),
+            Some(Some(g)) => Some(check_boundary(&mut c, g, max_vertices)),
             Some(None) => Some(None),
             None => None,
         };
@@ -239,6 +256,10 @@ pub struct LocateQuery {
     /// Longitude (WGS 84).
     #[param(minimum = -180, maximum = 180, example = 115.485)]
     pub lon: f64,
+    /// The datum of `lat`/`lon`: `wgs84` (GPS, the default), `gcj02` (Gaode, Tencent) or
+    /// `bd09` (Baidu). The point is converted to WGS 84.
+    #[param(inline)]
+    pub coord_type: Option<CoordType>,
 }
 
 /// A point to look up, checked: `(lon, lat)` in range.
@@ -262,10 +283,8 @@ impl LocateQuery {
                 "must be a number between -180 and 180",
             ));
         }
-        Ok(Point {
-            lon: self.lon,
-            lat: self.lat,
-        })
+        let (lon, lat) = to_wgs84(self.coord_type.unwrap_or_default(), self.lon, self.lat);
+        Ok(Point { lon, lat })
     }
 }
 
@@ -287,7 +306,7 @@ mod tests {
             leader_id: Some(UserId::new()),
         };
         let fields: Vec<_> = input
-            .validate()
+            .validate(geometry::DEFAULT_MAX_VERTICES)
             .unwrap_err()
             .problem()
             .errors
@@ -303,7 +322,7 @@ mod tests {
             leader_id: Some(Some(UserId::new())),
             ..UnitUpdate::default()
         }
-        .validate()
+        .validate(geometry::DEFAULT_MAX_VERTICES)
         .unwrap();
         assert!(change.check_for(UnitKind::Grid).is_ok());
         assert_eq!(
@@ -319,7 +338,7 @@ mod tests {
             leader_id: Some(None),
             ..UnitUpdate::default()
         }
-        .validate()
+        .validate(geometry::DEFAULT_MAX_VERTICES)
         .unwrap();
         assert!(clear.check_for(UnitKind::Town).is_ok());
     }

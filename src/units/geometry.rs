@@ -1,7 +1,12 @@
 //! Grid boundaries: GeoJSON Polygon / MultiPolygon, validated strictly (numeric lon/lat
-//! in range, rings of at least four positions, closed), and point-in-grid tests.
+//! in range, rings of at least four positions, closed, a bounded number of vertices, and a
+//! valid shape by geo's OGC rules: no self-intersection, holes inside their shell), point-in-
+//! grid tests, and the area two grids overlap.
 
-use geo::{Coord, Intersects, LineString, MultiPolygon, Point, Polygon};
+use geo::{
+    Area, BooleanOps, Coord, GeodesicArea, Intersects, LineString, MultiPolygon, Point, Polygon,
+    Validation,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -95,10 +100,25 @@ impl Boundary {
     }
 }
 
-/// Validates `geometry`; errors are reported at `field` (e.g. `boundary.coordinates[0][1]`).
-pub fn parse(geometry: &Geometry, field: &str) -> Result<Boundary, Vec<FieldError>> {
+/// How many vertices a boundary may have unless configured (`MAX_BOUNDARY_VERTICES`).
+pub const DEFAULT_MAX_VERTICES: usize = 10_000;
+
+/// Validates `geometry` (at most `max_vertices` positions); errors are reported at `field`
+/// (e.g. `boundary.coordinates[0][1]`).
+pub fn parse(
+    geometry: &Geometry,
+    field: &str,
+    max_vertices: usize,
+) -> Result<Boundary, Vec<FieldError>> {
     let mut errors = Vec::new();
     let at = format!("{field}.coordinates");
+    let vertices = count_positions(&geometry.coordinates);
+    if vertices > max_vertices {
+        return Err(vec![FieldError::new(
+            &at,
+            format!("has {vertices} positions; a boundary may have at most {max_vertices}"),
+        )]);
+    }
     let polygons = match geometry.kind {
         GeometryType::Polygon => polygon(&geometry.coordinates, &at, &mut errors)
             .into_iter()
@@ -122,6 +142,25 @@ pub fn parse(geometry: &Geometry, field: &str) -> Result<Boundary, Vec<FieldErro
         return Err(errors);
     }
     let shape = MultiPolygon(polygons);
+    let invalid: Vec<FieldError> = match geometry.kind {
+        GeometryType::Polygon => shape
+            .0
+            .iter()
+            .flat_map(|p| p.validation_errors())
+            .map(|e| FieldError::new(&at, format!("is not a valid polygon: {e}")))
+            .collect(),
+        GeometryType::MultiPolygon => shape
+            .validation_errors()
+            .into_iter()
+            .map(|e| FieldError::new(&at, format!("is not a valid multipolygon: {e}")))
+            .collect(),
+    };
+    if !invalid.is_empty() {
+        return Err(invalid);
+    }
+    if shape.unsigned_area() <= 0.0 {
+        return Err(vec![FieldError::new(&at, "encloses no area")]);
+    }
     let mut bbox = (
         f64::INFINITY,
         f64::INFINITY,
@@ -139,6 +178,26 @@ pub fn parse(geometry: &Geometry, field: &str) -> Result<Boundary, Vec<FieldErro
         }
     }
     Ok(Boundary { shape, bbox })
+}
+
+/// Positions anywhere in a coordinates array (counted before anything else is parsed, so a
+/// huge one costs nothing more).
+fn count_positions(value: &serde_json::Value) -> usize {
+    match value.as_array() {
+        Some(items) if items.first().is_some_and(serde_json::Value::is_number) => 1,
+        Some(items) => items.iter().map(count_positions).sum(),
+        None => 0,
+    }
+}
+
+/// The area, in square metres on the WGS-84 ellipsoid, that two boundaries share.
+pub fn overlap_m2(a: &Boundary, b: &Boundary) -> f64 {
+    let disjoint =
+        a.bbox.2 < b.bbox.0 || b.bbox.2 < a.bbox.0 || a.bbox.3 < b.bbox.1 || b.bbox.3 < a.bbox.1;
+    if disjoint {
+        return 0.0;
+    }
+    a.shape.intersection(&b.shape).geodesic_area_unsigned()
 }
 
 fn polygon(
@@ -246,11 +305,7 @@ mod tests {
 
     #[test]
     fn polygon_contains_inside_and_edge_not_outside() {
-        let b = parse(
-            &geometry(GeometryType::Polygon, square(115.5, 35.2, 0.01)),
-            "boundary",
-        )
-        .unwrap();
+        let b = check(GeometryType::Polygon, square(115.5, 35.2, 0.01)).unwrap();
         assert!(b.contains(115.505, 35.205));
         assert!(b.contains(115.5, 35.205), "edge counts as inside");
         assert!(!b.contains(115.52, 35.205));
@@ -262,7 +317,7 @@ mod tests {
         let mut rings = square(0.0, 0.0, 10.0);
         let hole = square(4.0, 4.0, 2.0)[0].clone();
         rings.as_array_mut().unwrap().push(hole);
-        let b = parse(&geometry(GeometryType::Polygon, rings), "boundary").unwrap();
+        let b = check(GeometryType::Polygon, rings).unwrap();
         assert!(b.contains(1.0, 1.0));
         assert!(!b.contains(5.0, 5.0));
     }
@@ -270,15 +325,69 @@ mod tests {
     #[test]
     fn multipolygon_contains_each_part() {
         let coords = json!([square(0.0, 0.0, 1.0), square(5.0, 5.0, 1.0)]);
-        let b = parse(&geometry(GeometryType::MultiPolygon, coords), "boundary").unwrap();
+        let b = check(GeometryType::MultiPolygon, coords).unwrap();
         assert!(b.contains(0.5, 0.5) && b.contains(5.5, 5.5));
         assert!(!b.contains(3.0, 3.0));
     }
 
+    fn check(kind: GeometryType, coords: serde_json::Value) -> Result<Boundary, Vec<FieldError>> {
+        parse(&geometry(kind, coords), "boundary", DEFAULT_MAX_VERTICES)
+    }
+
     fn first_error(kind: GeometryType, coords: serde_json::Value) -> FieldError {
-        parse(&geometry(kind, coords), "boundary")
-            .unwrap_err()
-            .remove(0)
+        check(kind, coords).unwrap_err().remove(0)
+    }
+
+    #[test]
+    fn invalid_shapes_are_refused() {
+        let bow_tie = json!([[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]);
+        let e = first_error(GeometryType::Polygon, bow_tie);
+        assert_eq!(e.field, "boundary.coordinates");
+        assert!(e.message.contains("self-intersection"), "{}", e.message);
+        let flat = json!([[[0, 0], [1, 0], [2, 0], [0, 0]]]);
+        assert!(check(GeometryType::Polygon, flat).is_err(), "zero area");
+        let mut hole_outside = square(0.0, 0.0, 1.0);
+        hole_outside
+            .as_array_mut()
+            .unwrap()
+            .push(square(5.0, 5.0, 1.0)[0].clone());
+        let e = first_error(GeometryType::Polygon, hole_outside);
+        assert!(e.message.contains("exterior"), "{}", e.message);
+        let overlapping = json!([square(0.0, 0.0, 2.0), square(1.0, 1.0, 2.0)]);
+        assert!(check(GeometryType::MultiPolygon, overlapping).is_err());
+    }
+
+    #[test]
+    fn vertices_are_capped_whatever_the_body_size() {
+        let mut ring: Vec<serde_json::Value> = (0..20)
+            .map(|i| {
+                let angle = f64::from(i) * std::f64::consts::TAU / 20.0;
+                json!([angle.cos(), angle.sin()])
+            })
+            .collect();
+        ring.push(ring[0].clone());
+        let circle = json!([ring]);
+        assert!(parse(
+            &geometry(GeometryType::Polygon, circle.clone()),
+            "boundary",
+            21
+        )
+        .is_ok());
+        let e = parse(&geometry(GeometryType::Polygon, circle), "boundary", 20).unwrap_err();
+        assert!(e[0].message.contains("at most 20"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn overlaps_are_measured_in_square_metres() {
+        // Two 0.01° squares in Heze (about 1 km across) sharing a quarter, and a neighbour
+        // sharing only an edge.
+        let a = check(GeometryType::Polygon, square(115.50, 35.20, 0.01)).unwrap();
+        let quarter = check(GeometryType::Polygon, square(115.505, 35.205, 0.01)).unwrap();
+        let neighbour = check(GeometryType::Polygon, square(115.51, 35.20, 0.01)).unwrap();
+        let shared = overlap_m2(&a, &quarter);
+        let whole = a.shape.geodesic_area_unsigned();
+        assert!((shared / whole - 0.25).abs() < 0.01, "{shared} of {whole}");
+        assert!(overlap_m2(&a, &neighbour) < 1.0);
     }
 
     #[test]

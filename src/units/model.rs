@@ -38,8 +38,16 @@ pub struct UnitRow {
 impl UnitRow {
     /// The unit as the policy sees it.
     pub fn resource(&self) -> Resource<'_> {
-        Resource::of_unit(&self.path)
+        Resource::unit(&self.path)
     }
+}
+
+/// A unit above another, by id and name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UnitRef {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: UnitId,
+    pub name: String,
 }
 
 /// A unit as the API shows it.
@@ -52,30 +60,76 @@ pub struct Unit {
     pub kind: UnitKind,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub parent_id: Option<UnitId>,
+    /// The names of the units above this one, from the root down, e.g.
+    /// `["菏泽高新区", "马岭岗镇", "马岭岗行政村"]` for a grid of 马岭岗行政村.
+    pub path_names: Vec<String>,
+    /// The units above this one, from the root down.
+    pub ancestors: Vec<UnitRef>,
     /// Grids only: the area the grid covers.
     #[schema(value_type = Option<Geometry>)]
     pub boundary: Option<StoredGeometry>,
     /// Grids only: the grid leader (网格长), a user id.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub leader_id: Option<UserId>,
+    /// The grid leader's display name.
+    pub leader_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<UnitRow> for Unit {
-    fn from(row: UnitRow) -> Unit {
-        Unit {
-            id: row.id,
-            code: row.code,
-            name: row.name,
-            kind: row.kind,
-            parent_id: row.parent_id,
-            boundary: row.boundary,
-            leader_id: row.leader_id,
-            created_at: row.created_at.and_utc(),
-            updated_at: row.updated_at.and_utc(),
-        }
-    }
+/// The views of `rows`: with the names of their ancestors and of their leaders, looked up
+/// together (at most two queries for a whole page).
+pub fn views(conn: &mut DbConnection, rows: Vec<UnitRow>) -> AppResult<Vec<Unit>> {
+    let names = UnitNames::load(
+        conn,
+        rows.iter().flat_map(|r| scope::ancestors_of_path(&r.path)),
+    )?;
+    let mut leader_ids: Vec<UserId> = rows.iter().filter_map(|r| r.leader_id).collect();
+    leader_ids.sort();
+    leader_ids.dedup();
+    let leaders: std::collections::HashMap<UserId, String> = if leader_ids.is_empty() {
+        Default::default()
+    } else {
+        users::table
+            .filter(users::id.eq_any(leader_ids))
+            .select((users::id, users::display_name))
+            .load::<(UserId, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let ancestors: Vec<UnitRef> = scope::ancestors_of_path(&row.path)
+                .into_iter()
+                .map(|id| UnitRef {
+                    id,
+                    name: names.name(id),
+                })
+                .collect();
+            Unit {
+                path_names: ancestors.iter().map(|a| a.name.clone()).collect(),
+                ancestors,
+                leader_name: row.leader_id.and_then(|l| leaders.get(&l).cloned()),
+                id: row.id,
+                code: row.code,
+                name: row.name,
+                kind: row.kind,
+                parent_id: row.parent_id,
+                boundary: row.boundary,
+                leader_id: row.leader_id,
+                created_at: row.created_at.and_utc(),
+                updated_at: row.updated_at.and_utc(),
+            }
+        })
+        .collect())
+}
+
+/// The view of one row ([`views`]).
+pub fn view(conn: &mut DbConnection, row: UnitRow) -> AppResult<Unit> {
+    views(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| AppError::internal("a unit without its view"))
 }
 
 #[derive(Insertable)]
@@ -116,14 +170,34 @@ struct UnitChanges<'a> {
 type Bbox = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 
 fn bbox_columns(boundary: Option<&CheckedBoundary>) -> Bbox {
-    match boundary {
-        Some(b) => (
-            Some(b.bbox.0),
-            Some(b.bbox.1),
-            Some(b.bbox.2),
-            Some(b.bbox.3),
-        ),
+    match boundary.map(CheckedBoundary::bbox) {
+        Some(b) => (Some(b.0), Some(b.1), Some(b.2), Some(b.3)),
         None => (None, None, None, None),
+    }
+}
+
+/// Names of units, looked up together (views show names beside ids).
+#[derive(Debug, Default)]
+pub struct UnitNames(std::collections::HashMap<UnitId, String>);
+
+impl UnitNames {
+    pub fn load(conn: &mut DbConnection, ids: impl IntoIterator<Item = UnitId>) -> AppResult<Self> {
+        let mut ids: Vec<UnitId> = ids.into_iter().collect();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(UnitNames::default());
+        }
+        let rows: Vec<(UnitId, String)> = units::table
+            .filter(units::id.eq_any(ids))
+            .select((units::id, units::name))
+            .load(conn)?;
+        Ok(UnitNames(rows.into_iter().collect()))
+    }
+
+    /// The name of `id` (empty if it was not loaded: a unit deleted since).
+    pub fn name(&self, id: UnitId) -> String {
+        self.0.get(&id).cloned().unwrap_or_default()
     }
 }
 
@@ -181,12 +255,23 @@ fn ensure_leader(conn: &mut DbConnection, leader_id: Option<UserId>) -> AppResul
     Ok(())
 }
 
-/// The answer to a unique index refusing a unit write: the code (any case) is taken.
-fn conflict(error: diesel::result::Error, code: Option<&str>) -> AppError {
+/// The answer to a unique index refusing a unit write: the code is taken (whatever its
+/// case), or a sibling has the name.
+fn conflict(error: diesel::result::Error, code: Option<&str>, name: Option<&str>) -> AppError {
     match db::unique_violation(&error) {
         Some(index) if index.contains("code") => AppError::conflict(
             "code_taken",
-            format!("unit code `{}` is taken", code.unwrap_or_default()),
+            format!(
+                "unit code `{}` is taken (codes ignore case)",
+                code.unwrap_or_default()
+            ),
+        ),
+        Some(index) if index.contains("name") => AppError::conflict(
+            "name_taken",
+            format!(
+                "the parent already has a unit named `{}`",
+                name.unwrap_or_default()
+            ),
         ),
         _ => error.into(),
     }
@@ -226,10 +311,60 @@ fn lock_tree(conn: &mut DbConnection, lock: TreeLock) -> AppResult<()> {
     Ok(())
 }
 
+/// Overlaps smaller than this (square metres) are rounding, not overlap.
+pub const OVERLAP_TOLERANCE_M2: f64 = 1.0;
+
+/// Grids must not overlap: a point would lie in two, and `locate` would have to pick one.
+/// The bounding boxes narrow the candidates in SQL; the shapes are intersected here.
+fn ensure_no_overlap(
+    conn: &mut DbConnection,
+    boundary: &CheckedBoundary,
+    except: Option<UnitId>,
+) -> AppResult<()> {
+    let (min_lon, min_lat, max_lon, max_lat) = boundary.bbox();
+    let candidates: Vec<(UnitId, String, String, Option<StoredGeometry>)> = units::table
+        .filter(units::kind.eq(UnitKind::Grid))
+        .filter(units::min_lon.le(max_lon))
+        .filter(units::max_lon.ge(min_lon))
+        .filter(units::min_lat.le(max_lat))
+        .filter(units::max_lat.ge(min_lat))
+        .select((units::id, units::code, units::name, units::boundary))
+        .load(conn)?;
+    for (id, code, name, stored) in candidates {
+        if Some(id) == except {
+            continue;
+        }
+        let Some(other) = stored
+            .and_then(|s| s.parse().ok())
+            .and_then(|g| geometry::parse(&g, "boundary", usize::MAX).ok())
+        else {
+            continue;
+        };
+        let shared = geometry::overlap_m2(&boundary.shape, &other);
+        if shared > OVERLAP_TOLERANCE_M2 {
+            let detail = format!("overlaps grid {code} ({name}) by {shared:.0} m²");
+            return Err(AppError::Unprocessable {
+                code: "grid_overlap",
+                detail: format!("the boundary {detail}"),
+                errors: vec![crate::error::FieldError::new("boundary", detail)],
+            });
+        }
+    }
+    Ok(())
+}
+
 pub fn create(conn: &mut DbConnection, draft: &UnitDraft) -> AppResult<UnitRow> {
-    lock_tree(conn, TreeLock::Shared)?;
+    // A boundary is checked against every other grid's: such writes take turns.
+    let lock = match draft.boundary {
+        Some(_) => TreeLock::Exclusive,
+        None => TreeLock::Shared,
+    };
+    lock_tree(conn, lock)?;
     let parent = parent_for(conn, draft.kind, draft.parent_id)?;
     ensure_leader(conn, draft.leader_id)?;
+    if let Some(boundary) = &draft.boundary {
+        ensure_no_overlap(conn, boundary, None)?;
+    }
     let id = UnitId::new();
     let path = rules::child_path(parent.as_ref().map(|p| p.path.as_str()), id.as_str());
     let (min_lon, min_lat, max_lon, max_lat) = bbox_columns(draft.boundary.as_ref());
@@ -254,20 +389,23 @@ pub fn create(conn: &mut DbConnection, draft: &UnitDraft) -> AppResult<UnitRow> 
         .values(&row)
         .returning(UnitRow::as_returning())
         .get_result(c))
-    .map_err(|e| conflict(e, Some(&draft.code)))
+    .map_err(|e| conflict(e, Some(&draft.code), Some(&draft.name)))
 }
 
 /// Applies `change` to the unit `id`. Moving re-roots the paths of the whole subtree;
 /// moving a unit under itself or its own descendant is refused.
 pub fn update(conn: &mut DbConnection, id: UnitId, change: &UnitChange) -> AppResult<UnitRow> {
-    let lock = match change.parent_id {
-        Some(_) => TreeLock::Exclusive,
-        None => TreeLock::Shared,
+    let lock = match (change.parent_id, &change.boundary) {
+        (Some(_), _) | (_, Some(Some(_))) => TreeLock::Exclusive,
+        _ => TreeLock::Shared,
     };
     lock_tree(conn, lock)?;
     // Read under the lock: a move that committed meanwhile may have changed the path.
     let unit = find(conn, id)?;
     change.check_for(unit.kind)?;
+    if let Some(Some(boundary)) = &change.boundary {
+        ensure_no_overlap(conn, boundary, Some(unit.id))?;
+    }
     if let Some(Some(leader)) = change.leader_id {
         ensure_leader(conn, Some(leader))?;
     }
@@ -309,7 +447,13 @@ pub fn update(conn: &mut DbConnection, id: UnitId, change: &UnitChange) -> AppRe
         .set(&changes)
         .returning(UnitRow::as_returning())
         .get_result(c))
-    .map_err(|e| conflict(e, change.code.as_deref()))
+    .map_err(|e| {
+        conflict(
+            e,
+            change.code.as_deref(),
+            change.name.as_deref().or(Some(&unit.name)),
+        )
+    })
 }
 
 /// Rewrites the path of every unit in the subtree at `old_path` ([`rules::rebase`]).
@@ -381,7 +525,7 @@ fn visible(subject: &Subject) -> BoxedUnits {
     let mut q = units::table
         .select((UnitRow::as_select(), page::total()))
         .into_boxed();
-    if let Some(condition) = scope::visible_units_condition(subject) {
+    if let Some(condition) = scope::readable_units(subject) {
         q = q.filter(condition);
     }
     q
@@ -453,7 +597,7 @@ pub fn locate(
 ) -> AppResult<Option<UnitRow>> {
     let Point { lon, lat } = point;
     let mut query = units::table.select(UnitRow::as_select()).into_boxed();
-    if let Some(condition) = scope::visible_units_condition(subject) {
+    if let Some(condition) = scope::readable_units(subject) {
         query = query.filter(condition);
     }
     let candidates: Vec<UnitRow> = query
@@ -469,7 +613,7 @@ pub fn locate(
             Some(stored) => stored
                 .parse()
                 .ok()
-                .and_then(|g| geometry::parse(&g, "boundary").ok())
+                .and_then(|g| geometry::parse(&g, "boundary", usize::MAX).ok())
                 .ok_or_else(|| {
                     AppError::internal(format!("unit {} has an invalid stored boundary", row.id))
                 })?

@@ -6,9 +6,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
 use crate::auth::{Action, Caller};
+use crate::db::page::Listed;
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
-use crate::http::{created, Id, Json, Page, PageParams, Query};
+use crate::http::{created, Id, Json, ListQuery, Page, PageParams, Query};
 use crate::ids::UnitId;
 use crate::openapi::{AdminOnly, Conflicts};
 use crate::units::forms::{LocateQuery, NewUnit, UnitQuery, UnitUpdate};
@@ -30,6 +31,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
     );
 }
 
+fn with_views(
+    conn: &mut crate::db::DbConnection,
+    listed: Listed<model::UnitRow>,
+) -> AppResult<Listed<Unit>> {
+    Ok(Listed {
+        items: model::views(conn, listed.items)?,
+        total: listed.total,
+    })
+}
+
 /// Create a unit.
 #[utoipa::path(
     tag = "units",
@@ -47,14 +58,16 @@ pub async fn create_unit(
     caller: Caller,
     body: Json<NewUnit>,
 ) -> AppResult<HttpResponse> {
-    let row = caller
+    let max_vertices = state.config.max_boundary_vertices;
+    let unit = caller
         .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
-            let draft = body.into_inner()?.validate()?;
-            write_tx(conn, |conn| model::create(conn, &draft))
+            let draft = body.into_inner()?.validate(max_vertices)?;
+            let row = write_tx(conn, |conn| model::create(conn, &draft))?;
+            model::view(conn, row)
         })
         .await?;
-    Ok(created("units", row.id, Unit::from(row)))
+    Ok(created("units", unit.id, unit))
 }
 
 /// List the units in the caller's scope.
@@ -68,17 +81,17 @@ pub async fn create_unit(
 pub async fn list_units(
     state: web::Data<AppState>,
     caller: Caller,
-    page: Query<PageParams>,
-    query: Query<UnitQuery>,
+    query: ListQuery<UnitQuery>,
 ) -> AppResult<web::Json<Page<Unit>>> {
     let (listed, paging) = caller
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadOrg)?;
-            let (paging, filter) = (page.0.validate()?, query.0.validate()?);
-            Ok((model::list(conn, &actor.subject, &filter, paging)?, paging))
+            let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
+            let listed = model::list(conn, &actor.subject, &filter, paging)?;
+            Ok((with_views(conn, listed)?, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed.map(Unit::from), paging)))
+    Ok(web::Json(Page::new(listed, paging)))
 }
 
 /// Find the grid that contains a point.
@@ -97,13 +110,14 @@ pub async fn locate_unit(
     caller: Caller,
     query: Query<LocateQuery>,
 ) -> AppResult<web::Json<Unit>> {
-    let row = caller
+    let unit = caller
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadOrg)?;
-            model::locate(conn, &actor.subject, query.0.validate()?)
+            let row = model::locate(conn, &actor.subject, query.0.validate()?)?;
+            model::view(conn, row.ok_or(AppError::NotFound("grid"))?)
         })
         .await?;
-    Ok(web::Json(row.ok_or(AppError::NotFound("grid"))?.into()))
+    Ok(web::Json(unit))
 }
 
 /// Get a unit.
@@ -119,14 +133,14 @@ pub async fn get_unit(
     caller: Caller,
     id: Id<UnitId>,
 ) -> AppResult<web::Json<Unit>> {
-    let row = caller
+    let unit = caller
         .run(&state.db, move |conn, actor| {
             let row = model::find(conn, id.0)?;
             actor.require_on(Action::ReadOrg, &row.resource(), "unit")?;
-            Ok(row)
+            model::view(conn, row)
         })
         .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(unit))
 }
 
 /// The unit and all units under it, in tree order.
@@ -148,10 +162,11 @@ pub async fn unit_subtree(
             let root = model::find(conn, id.0)?;
             actor.require_on(Action::ReadOrg, &root.resource(), "unit")?;
             let paging = page.0.validate()?;
-            Ok((model::subtree(conn, &actor.subject, &root, paging)?, paging))
+            let listed = model::subtree(conn, &actor.subject, &root, paging)?;
+            Ok((with_views(conn, listed)?, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed.map(Unit::from), paging)))
+    Ok(web::Json(Page::new(listed, paging)))
 }
 
 /// Change a unit: code, name, parent (moves the subtree), boundary, leader.
@@ -169,14 +184,16 @@ pub async fn update_unit(
     id: Id<UnitId>,
     body: Json<UnitUpdate>,
 ) -> AppResult<web::Json<Unit>> {
-    let row = caller
+    let max_vertices = state.config.max_boundary_vertices;
+    let unit = caller
         .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
-            let change = body.into_inner()?.validate()?;
-            write_tx(conn, |conn| model::update(conn, id.0, &change))
+            let change = body.into_inner()?.validate(max_vertices)?;
+            let row = write_tx(conn, |conn| model::update(conn, id.0, &change))?;
+            model::view(conn, row)
         })
         .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(unit))
 }
 
 /// Delete a unit that nothing refers to.

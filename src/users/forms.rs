@@ -5,6 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{password, Role};
 use crate::error::AppResult;
+use crate::http::extract::not_null;
 use crate::ids::UnitId;
 use crate::users::rules::{check_username, MAX_DISPLAY_NAME_CHARS};
 use crate::validate::{self, Checks};
@@ -34,7 +35,10 @@ impl NewUser {
         let mut c = Checks::new();
         c.check("username", check_username(&self.username));
         c.text("display_name", &self.display_name, MAX_DISPLAY_NAME_CHARS);
-        c.check("password", password::check_strength(&self.password));
+        c.check(
+            "password",
+            password::check_strength(&self.password, &self.username),
+        );
         c.finish()?;
         Ok(self)
     }
@@ -44,15 +48,23 @@ impl NewUser {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
-    #[schema(min_length = 1, max_length = 100)]
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub role: Option<Role>,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false, value_type = Option<String>, format = Uuid)]
     pub unit_id: Option<UnitId>,
     /// Reactivates (`true`) or deactivates (`false`) the account.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub active: Option<bool>,
-    /// Resets the password.
-    #[schema(min_length = 10, max_length = 128, format = Password)]
+    /// Resets the password: the user must change it at the next login, their sessions
+    /// end, and a lock from failed logins is lifted.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false, min_length = 10, max_length = 128, format = Password)]
     pub password: Option<String>,
 }
 
@@ -62,8 +74,9 @@ impl UserUpdate {
         if let Some(name) = &self.display_name {
             c.text("display_name", name, MAX_DISPLAY_NAME_CHARS);
         }
+        // The rest of the password rules need the user's name: `users::model::update`.
         if let Some(password) = &self.password {
-            c.check("password", password::check_strength(password));
+            c.check("password", password::check_length(password));
         }
         c.finish()?;
         Ok(self)

@@ -5,13 +5,15 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Role;
+use crate::auth::scope::{self, Subject};
+use crate::auth::{Resource, Role};
 use crate::db::page::{self, paginate, Listed, Paging};
-use crate::db::schema::users;
+use crate::db::schema::{units, users};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::ids::{UnitId, UserId};
 use crate::users::forms::{NewUser, UserFilter, UserSort, UserUpdate};
+use crate::users::rules;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users, treat_none_as_default_value = false)]
@@ -25,6 +27,7 @@ pub struct UserRow {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub must_change_password: bool,
 }
 
 /// A user as the API shows it. Never carries the password hash.
@@ -38,6 +41,8 @@ pub struct User {
     #[schema(value_type = String, format = Uuid)]
     pub unit_id: UnitId,
     pub active: bool,
+    /// Set by an admin's password reset until the user chooses a new password.
+    pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -51,6 +56,7 @@ impl From<UserRow> for User {
             role: row.role,
             unit_id: row.unit_id,
             active: row.active,
+            must_change_password: row.must_change_password,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         }
@@ -65,7 +71,22 @@ struct UserChanges {
     unit_id: Option<UnitId>,
     active: Option<bool>,
     password_hash: Option<String>,
+    must_change_password: Option<bool>,
     updated_at: Option<NaiveDateTime>,
+}
+
+fn username_taken(username: &str) -> AppError {
+    AppError::conflict(
+        "username_taken",
+        format!("username `{username}` is taken (usernames ignore case)"),
+    )
+}
+
+/// The unit a user is placed in, checked against its role: an inspector works in a grid
+/// (placed higher, it would see and act on the whole town).
+fn check_placement(conn: &mut DbConnection, role: Role, unit_id: UnitId) -> AppResult<()> {
+    let unit = crate::units::model::referenced(conn, unit_id, "unit_id")?;
+    rules::check_placement(role, unit.kind).map_err(|m| AppError::invalid("unit_id", m))
 }
 
 /// Creates a user; `password_hash` is computed by the caller outside the transaction
@@ -75,16 +96,9 @@ pub fn create(
     input: &NewUser,
     password_hash: String,
 ) -> AppResult<UserRow> {
-    crate::units::model::referenced(conn, input.unit_id, "unit_id")?;
-    let taken: i64 = users::table
-        .filter(users::username.eq(&input.username))
-        .count()
-        .get_result(conn)?;
-    if taken > 0 {
-        return Err(AppError::conflict(
-            "username_taken",
-            format!("username `{}` is taken", input.username),
-        ));
+    check_placement(conn, input.role, input.unit_id)?;
+    if find_by_username(conn, &input.username)?.is_some() {
+        return Err(username_taken(&input.username));
     }
     let now = db::now();
     let row = UserRow {
@@ -97,11 +111,40 @@ pub fn create(
         active: true,
         created_at: now,
         updated_at: now,
+        must_change_password: false,
     };
     diesel::insert_into(users::table)
         .values(&row)
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|e| match db::unique_violation(&e) {
+            // A concurrent create of the same name (any case) that committed first.
+            Some(_) => username_taken(&input.username),
+            None => e.into(),
+        })?;
     Ok(row)
+}
+
+/// An account with the path of its unit, for the policy.
+pub struct Placed {
+    pub row: UserRow,
+    pub unit_path: String,
+}
+
+impl Placed {
+    pub fn resource(&self) -> Resource<'_> {
+        Resource::of_unit(&self.unit_path)
+    }
+}
+
+pub fn find_placed(conn: &mut DbConnection, id: UserId) -> AppResult<Placed> {
+    let found: Option<(UserRow, String)> = users::table
+        .inner_join(units::table)
+        .filter(users::id.eq(id))
+        .select((UserRow::as_select(), units::path))
+        .get_result(conn)
+        .optional()?;
+    let (row, unit_path) = found.ok_or(AppError::NotFound("user"))?;
+    Ok(Placed { row, unit_path })
 }
 
 pub fn find(conn: &mut DbConnection, id: UserId) -> AppResult<UserRow> {
@@ -113,9 +156,10 @@ pub fn find(conn: &mut DbConnection, id: UserId) -> AppResult<UserRow> {
     .ok_or(AppError::NotFound("user"))
 }
 
+/// The user with this username, whatever its case.
 pub fn find_by_username(conn: &mut DbConnection, username: &str) -> AppResult<Option<UserRow>> {
     Ok(users::table
-        .filter(users::username.eq(username))
+        .filter(db::lower(users::username).eq(username.to_lowercase()))
         .select(UserRow::as_select())
         .get_result(conn)
         .optional()?)
@@ -125,8 +169,11 @@ pub fn count(conn: &mut DbConnection) -> AppResult<i64> {
     Ok(users::table.count().get_result(conn)?)
 }
 
+/// The accounts `subject` may read: every account for an admin; for an office, those of
+/// its own units but the admins'.
 pub fn list(
     conn: &mut DbConnection,
+    subject: &Subject,
     filter: &UserFilter,
     paging: Paging,
 ) -> AppResult<Listed<UserRow>> {
@@ -134,6 +181,12 @@ pub fn list(
         let mut q = users::table
             .select((UserRow::as_select(), page::total()))
             .into_boxed();
+        if let Some(units) = scope::acting_units(subject) {
+            q = q.filter(users::unit_id.eq_any(units));
+        }
+        if subject.role != Role::Admin {
+            q = q.filter(users::role.ne(Role::Admin));
+        }
         if let Some(role) = filter.role {
             q = q.filter(users::role.eq(role));
         }
@@ -167,8 +220,19 @@ pub fn list(
     )
 }
 
-/// Applies admin changes. `password_hash` is the new hash when the password is reset.
-/// Deactivating or resetting the password ends every session of the user.
+/// Checks a password an admin sets for the user `id` against the rules (which need the
+/// user's name), before it is hashed.
+pub fn check_new_password(conn: &mut DbConnection, id: UserId, password: &str) -> AppResult<()> {
+    let user = find(conn, id)?;
+    crate::auth::password::check_strength(password, &user.username)
+        .map_err(|m| AppError::invalid("password", m))
+}
+
+/// Applies admin changes. `password_hash` is the new hash when the password is reset:
+/// then the user must choose a new one at the next login, and the account's lock is
+/// lifted. Deactivating or resetting the password ends every session of the user;
+/// deactivating also removes the user as the leader of any grid (an inactive user cannot
+/// be made one either).
 pub fn update(
     conn: &mut DbConnection,
     id: UserId,
@@ -176,30 +240,49 @@ pub fn update(
     password_hash: Option<String>,
 ) -> AppResult<UserRow> {
     let existing = find(conn, id)?;
-    if let Some(unit_id) = input.unit_id {
-        crate::units::model::referenced(conn, unit_id, "unit_id")?;
+    if input.role.is_some() || input.unit_id.is_some() {
+        let role = input.role.unwrap_or(existing.role);
+        check_placement(conn, role, input.unit_id.unwrap_or(existing.unit_id))?;
     }
+    let reset = password_hash.is_some();
     let changes = UserChanges {
         display_name: input.display_name.clone(),
         role: input.role,
         unit_id: input.unit_id,
         active: input.active,
         password_hash,
+        must_change_password: reset.then_some(true),
         updated_at: Some(db::now()),
     };
     diesel::update(users::table.find(existing.id))
         .set(&changes)
         .execute(conn)?;
-    if input.active == Some(false) || changes.password_hash.is_some() {
-        crate::auth::sessions::revoke_all(conn, existing.id)?;
+    let deactivated = input.active == Some(false) && existing.active;
+    if deactivated || reset {
+        crate::auth::sessions::revoke_all(conn, existing.id, None)?;
+    }
+    if reset {
+        crate::auth::throttle::unlock(conn, &existing.username)?;
+    }
+    if deactivated {
+        diesel::update(units::table.filter(units::leader_id.eq(existing.id)))
+            .set(units::leader_id.eq(None::<UserId>))
+            .execute(conn)?;
     }
     find(conn, id)
 }
 
-pub fn set_password(conn: &mut DbConnection, id: UserId, password_hash: String) -> AppResult<()> {
+/// Sets the user's own new password (`must_change` false: they chose it).
+pub fn set_password(
+    conn: &mut DbConnection,
+    id: UserId,
+    password_hash: String,
+    must_change: bool,
+) -> AppResult<()> {
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(password_hash),
+            users::must_change_password.eq(must_change),
             users::updated_at.eq(db::now()),
         ))
         .execute(conn)?;

@@ -3,6 +3,7 @@
 use crate::auth::{Actor, Role};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
+use crate::units::UnitKind;
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 
@@ -18,7 +19,21 @@ pub fn check_username(username: &str) -> Result<(), String> {
     {
         return Err("must not contain whitespace or control characters".into());
     }
+    crate::validate::check_no_format_characters(username)
+}
+
+/// Where a role may be placed: an inspector in a grid; the other roles anywhere.
+pub fn check_placement(role: Role, unit: UnitKind) -> Result<(), String> {
+    if role == Role::Inspector && unit != UnitKind::Grid {
+        return Err("an inspector's unit must be a grid".into());
+    }
     Ok(())
+}
+
+/// Whose accounts a reader sees: admins see every account; others (an office, within its
+/// own units) never see an admin's.
+pub fn shows_account(reader: Role, account: Role) -> bool {
+    reader == Role::Admin || account != Role::Admin
 }
 
 /// An admin who deactivates or demotes themselves may leave nobody able to manage users.
@@ -50,6 +65,15 @@ mod tests {
         assert!(check_username("a").is_err());
         assert!(check_username("a b").is_err());
         assert!(check_username(&"x".repeat(65)).is_err());
+        assert!(check_username("ld_\u{202e}zhang").is_err());
+    }
+
+    #[test]
+    fn inspectors_work_in_grids() {
+        assert!(check_placement(Role::Inspector, UnitKind::Grid).is_ok());
+        assert!(check_placement(Role::Inspector, UnitKind::Town).is_err());
+        assert!(check_placement(Role::Officer, UnitKind::Town).is_ok());
+        assert!(check_placement(Role::Office, UnitKind::Department).is_ok());
     }
 
     #[test]
@@ -59,6 +83,8 @@ mod tests {
             id: me,
             username: "admin".into(),
             role: Role::Admin,
+            session: crate::ids::SessionId::new(),
+            must_change_password: false,
             subject: Subject {
                 user_id: me,
                 role: Role::Admin,

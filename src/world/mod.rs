@@ -240,7 +240,7 @@ fn load_units(
                     boundary: unit.boundary.clone(),
                     leader_id: None,
                 }
-                .validate()?;
+                .validate(units::geometry::DEFAULT_MAX_VERTICES)?;
                 loaded.created.units += 1;
                 units::model::create(conn, &draft)?.id
             }
@@ -266,7 +266,7 @@ fn set_leaders(conn: &mut DbConnection, world: &Description, loaded: &mut Loaded
                 leader_id: Some(Some(leader)),
                 ..UnitUpdate::default()
             }
-            .validate()?;
+            .validate(units::geometry::DEFAULT_MAX_VERTICES)?;
             units::model::update(conn, id, &change)?;
             loaded.created.leaders += 1;
         }
@@ -293,7 +293,8 @@ mod tests {
                 unit.code
             );
             if let Some(b) = &unit.boundary {
-                units::geometry::parse(b, "boundary").unwrap();
+                units::geometry::parse(b, "boundary", units::geometry::DEFAULT_MAX_VERTICES)
+                    .unwrap();
             }
             assert!(
                 kinds.insert(unit.key(), unit.kind).is_none(),

@@ -5,7 +5,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 
 use crate::common::*;
+use campaign_tracker::auth::sessions;
 use campaign_tracker::auth::token::Claims;
+use campaign_tracker::ids::UserId;
 
 #[actix_web::test]
 async fn login_returns_tokens_that_work() {
@@ -47,7 +49,7 @@ async fn access_token_carries_the_required_claims() {
         .map(String::as_str)
         .collect();
     names.sort();
-    assert_eq!(names, ["exp", "iat", "sub"]);
+    assert_eq!(names, ["exp", "iat", "nbf", "sid", "sub"]);
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.alg, Algorithm::HS256);
 }
@@ -99,17 +101,26 @@ async fn repeated_failures_are_throttled_with_retry_after() {
 
 #[actix_web::test]
 async fn guessing_from_one_address_is_throttled_across_usernames() {
-    let app = TestApp::with_settings(&[("LOGIN_MAX_FAILURES", "2")]).await;
+    let app = TestApp::with_settings(&[
+        ("LOGIN_MAX_FAILURES", "2"),
+        ("LOGIN_MAX_FAILURES_PER_ADDRESS", "8"),
+    ])
+    .await;
     let _w = app.load_world();
-    // Address limit is 4 × 2 = 8 failures, spread over usernames that never lock alone.
+    // Failures spread over usernames that never lock alone.
     for i in 0..8 {
         app.login(&format!("guess{i}"), "wrong-password-x")
             .await
             .problem(401, "invalid_credentials");
     }
-    app.login("office_a", PASSWORD)
+    let limited = app.login("office_a", PASSWORD).await;
+    let body = limited.problem(429, "too_many_requests");
+    assert_eq!(body["limited"], "address");
+    assert!(body["until"].is_string(), "{body}");
+    // From another address the account works.
+    app.login_from("10.9.9.9", "office_a", PASSWORD)
         .await
-        .problem(429, "too_many_requests");
+        .ok(200);
 }
 
 #[actix_web::test]
@@ -148,10 +159,16 @@ async fn logout_ends_the_session() {
     app.refresh(body["refresh_token"].as_str().unwrap())
         .await
         .problem(401, "invalid_refresh_token");
-    // Idempotent, and silent about tokens it does not know.
+    // The access token ended with its session, at once.
+    app.get("/api/v1/me", access)
+        .await
+        .problem(401, "session_ended");
+    // Silent about refresh tokens it does not know.
+    let other = app.login("leader", PASSWORD).await.ok(200);
+    let other_access = other["access_token"].as_str().unwrap();
     app.post(
         "/api/v1/auth/logout",
-        access,
+        other_access,
         &json!({"refresh_token": "unknown"}),
     )
     .await
@@ -171,11 +188,11 @@ async fn another_users_refresh_token_cannot_be_logged_out() {
         .ok(200);
 }
 
-fn forge(claims: &Claims, secret: &str) -> String {
+fn forge(claims: &Claims, key: &[u8]) -> String {
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
+        &EncodingKey::from_secret(key),
     )
     .unwrap()
 }
@@ -186,9 +203,12 @@ async fn bad_tokens_are_401_problems() {
     let (app, w) = TestApp::with_world().await;
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let now = chrono::Utc::now().timestamp();
+    let admin: UserId = w.user("admin").parse().unwrap();
     let claims = Claims {
-        sub: w.user("admin").parse().unwrap(),
+        sub: admin,
+        sid: app.db(|conn| sessions::start(conn, admin).unwrap()),
         iat: now,
+        nbf: now,
         exp: now + 600,
     };
 
@@ -198,21 +218,38 @@ async fn bad_tokens_are_401_problems() {
 
     let expired = Claims {
         iat: now - 1000,
+        nbf: now - 1000,
         exp: now - 100,
         ..claims.clone()
     };
-    app.get("/api/v1/me", &forge(&expired, JWT_SECRET))
+    app.get("/api/v1/me", &forge(&expired, &jwt_key()))
         .await
         .problem(401, "token_expired");
     app.get(
         "/api/v1/me",
-        &forge(&claims, "some-other-secret-of-enough-length!!"),
+        &forge(&claims, b"some-other-secret-of-enough-length!!"),
     )
     .await
     .problem(401, "invalid_token");
 
-    let good = forge(&claims, JWT_SECRET);
+    let good = forge(&claims, &jwt_key());
     app.get("/api/v1/me", &good).await.ok(200);
+    // Not yet valid, issued in the future, or valid for longer than the server issues.
+    for (iat, nbf, exp) in [
+        (now, now + 300, now + 600),
+        (now + 300, now, now + 600),
+        (now, now, now + 901),
+    ] {
+        let odd = Claims {
+            iat,
+            nbf,
+            exp,
+            ..claims.clone()
+        };
+        app.get("/api/v1/me", &forge(&odd, &jwt_key()))
+            .await
+            .problem(401, "invalid_token");
+    }
     let parts: Vec<&str> = good.split('.').collect();
     let tampered_claims = serde_json::to_string(&Claims {
         sub: w.user("officer").parse().unwrap(),
@@ -231,7 +268,7 @@ async fn bad_tokens_are_401_problems() {
     let hs512 = jsonwebtoken::encode(
         &Header::new(Algorithm::HS512),
         &claims,
-        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+        &EncodingKey::from_secret(&jwt_key()),
     )
     .unwrap();
     app.get("/api/v1/me", &hs512)
@@ -246,10 +283,10 @@ async fn bad_tokens_are_401_problems() {
 
     // A token for a user that does not exist.
     let ghost = Claims {
-        sub: campaign_tracker::ids::UserId::new(),
+        sub: UserId::new(),
         ..claims
     };
-    app.get("/api/v1/me", &forge(&ghost, JWT_SECRET))
+    app.get("/api/v1/me", &forge(&ghost, &jwt_key()))
         .await
         .problem(401, "invalid_token");
 }

@@ -53,7 +53,16 @@ const SPEC: &str = include_str!("../../openapi/openapi.json");
 
 /// Every case is run by each of these: the fixture users (keys of `World::tokens`), then a
 /// request without a token, which is the admin's inside request with its token removed.
-const CALLERS: [&str; 6] = ["admin", "leader", "office", "officer", "inspector", ANON];
+/// `partner` is an officer of the department P, which is paired (包联) with towns A and B.
+const CALLERS: [&str; 7] = [
+    "admin",
+    "leader",
+    "office",
+    "officer",
+    "inspector",
+    "partner",
+    ANON,
+];
 const ANON: &str = "anon";
 
 /// Operations whose responses carry tokens (the only ones that may).
@@ -71,20 +80,66 @@ enum Kind {
     Pairing,
 }
 
-/// Per kind: the collection its records belong to (a `World` map and a `VISIBLE` column),
-/// and the fixture keys of its targets: inside for most callers, inside for the inspector,
-/// outside. (The inspector's inside unit is its own grid GA, which holds the inspector;
-/// only admins may delete and they never get GA.)
-const TARGETS: &[(Kind, &str, &str, &str, &str)] = &[
-    (Kind::Unit, "units", "A", "GA", "B"),
-    (Kind::LeafUnit, "units", "GA2", "GA", "GB"),
-    (Kind::User, "users", "officer", "inspector", "officer_b"),
-    (Kind::Pairing, "pairings", "PA", "PA", "PB"),
+/// Where a kind's targets are, by fixture key.
+struct Target {
+    kind: Kind,
+    /// The `World` map and `VISIBLE` column its records belong to.
+    collection: &'static str,
+    /// Inside the scope of most callers (the A side).
+    inside: &'static str,
+    /// Inside the inspector's scope (its grid GA, which holds the inspector: only admins
+    /// may delete, and they never get GA).
+    inspector: &'static str,
+    /// Inside the partner's scope (what its pairings let it read).
+    partner: &'static str,
+    /// Outside most callers' scope (the B side).
+    outside: &'static str,
+    /// Outside the partner's scope (town C, paired with another department).
+    partner_outside: &'static str,
+}
+
+const TARGETS: &[Target] = &[
+    Target {
+        kind: Kind::Unit,
+        collection: "units",
+        inside: "A",
+        inspector: "GA",
+        partner: "A",
+        outside: "B",
+        partner_outside: "C",
+    },
+    Target {
+        kind: Kind::LeafUnit,
+        collection: "units",
+        inside: "GA2",
+        inspector: "GA",
+        partner: "GA2",
+        outside: "GB",
+        partner_outside: "GC",
+    },
+    Target {
+        kind: Kind::User,
+        collection: "users",
+        inside: "officer",
+        inspector: "inspector",
+        partner: "partner",
+        outside: "officer_b",
+        partner_outside: "officer_b",
+    },
+    Target {
+        kind: Kind::Pairing,
+        collection: "pairings",
+        inside: "PA",
+        inspector: "PA",
+        partner: "PA",
+        outside: "PB",
+        partner_outside: "PXC",
+    },
 ];
 
 /// Per kind and caller: the fixture key of a record the caller owns (the one it submitted,
 /// reported, is assigned…), for rows whose answer depends on ownership (`Cases::owned`).
-const OWNED: &[(Kind, &str, &str)] = &[];
+const OWNED: &[(Kind, &str, &str)] = &[(Kind::User, "admin", "admin")];
 
 fn owned_key(kind: Kind, caller: &str) -> Option<&'static str> {
     OWNED
@@ -97,22 +152,26 @@ fn owned_key(kind: Kind, caller: &str) -> Option<&'static str> {
 const COLLECTIONS: [&str; 3] = ["units", "pairings", "users"];
 
 /// What each caller may see of the fixture, by collection (keys of `World`), written out
-/// rather than derived so that the test can disagree with the scoping code. GA2 is the
-/// spare grid [`fixture`] adds under VA.
+/// rather than derived so that the test can disagree with the scoping code. [`fixture`]
+/// adds to the world: the spare grid GA2 under VA, town C with grid GC, department X
+/// paired with C (PXC), and the partner (an officer of P).
 const VISIBLE: &[(&str, &[(&str, &str)])] = &[
     (
         "admin",
         &[
-            ("units", "D A VA GA GA2 B VB GB P"),
-            ("pairings", "PA PB"),
-            ("users", "admin leader office officer inspector officer_b"),
+            ("units", "D A VA GA GA2 B VB GB P C GC X"),
+            ("pairings", "PA PB PXC"),
+            (
+                "users",
+                "admin leader office officer inspector officer_b partner",
+            ),
         ],
     ),
     (
         "leader",
         &[
-            ("units", "D A VA GA GA2 B VB GB P"),
-            ("pairings", "PA PB"),
+            ("units", "D A VA GA GA2 B VB GB P C GC X"),
+            ("pairings", "PA PB PXC"),
             ("users", "leader"),
         ],
     ),
@@ -121,7 +180,8 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
         &[
             ("units", "A VA GA GA2"),
             ("pairings", "PA"),
-            ("users", "office"),
+            // An office reads the accounts of its own units (never an admin's).
+            ("users", "office officer inspector"),
         ],
     ),
     (
@@ -134,7 +194,21 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
     ),
     (
         "inspector",
-        &[("units", "GA"), ("pairings", ""), ("users", "inspector")],
+        &[
+            // Its grid, and the units above it by name (not their other children).
+            ("units", "D A VA GA"),
+            ("pairings", ""),
+            ("users", "inspector"),
+        ],
+    ),
+    (
+        "partner",
+        &[
+            // Its department, and the towns it is paired with, with all they hold.
+            ("units", "P A VA GA GA2 B VB GB"),
+            ("pairings", "PA PB"),
+            ("users", "partner"),
+        ],
     ),
     (ANON, &[("units", ""), ("pairings", ""), ("users", "")]),
 ];
@@ -204,6 +278,7 @@ struct Expect {
     office: Cases,
     officer: Cases,
     inspector: Cases,
+    partner: Cases,
     anon: u16,
 }
 
@@ -216,6 +291,7 @@ impl Expect {
             office: Cases::all(403),
             officer: Cases::all(403),
             inspector: Cases::all(403),
+            partner: Cases::all(403),
             anon: 401,
         }
     }
@@ -228,6 +304,7 @@ impl Expect {
             office: on(ok, ok),
             officer: on(ok, ok),
             inspector: on(ok, ok),
+            partner: on(ok, ok),
             anon: 401,
         }
     }
@@ -247,6 +324,7 @@ impl Expect {
             "office" => Some(self.office),
             "officer" => Some(self.officer),
             "inspector" => Some(self.inspector),
+            "partner" => Some(self.partner),
             _ => None,
         }
     }
@@ -260,6 +338,8 @@ fn rows() -> Vec<Row> {
         office: on(200, 404).missing(404),
         officer: on(200, 404).missing(404),
         inspector: on(200, 404).missing(404),
+        // What its pairings hold, read-only.
+        partner: on(200, 404).missing(404),
         anon: 401,
     };
     vec![
@@ -327,11 +407,15 @@ fn rows() -> Vec<Row> {
             Expect::signed_in(204),
         ),
         // Users: admin only, refused before any lookup.
+        // Accounts: admins everywhere; an office reads those of its own units.
         row(
             "GET /api/v1/users",
             Kind::None,
             |c| c.list("unit_id"),
-            Expect::admin_only(200),
+            Expect {
+                office: on(200, 200),
+                ..Expect::admin_only(200)
+            },
         )
         .lists("users"),
         row(
@@ -352,19 +436,37 @@ fn rows() -> Vec<Row> {
             "GET /api/v1/users/{id}",
             Kind::User,
             |c| c.at(),
-            Expect::admin_only(200),
+            Expect {
+                office: on(200, 404).missing(404),
+                ..Expect::admin_only(200)
+            },
         ),
         row(
             "PATCH /api/v1/users/{id}",
             Kind::User,
             |c| c.at().json(json!({"display_name": format!("改名{}", c.n)})),
-            Expect::admin_only(200),
+            Expect {
+                admin: on(200, 200).missing(404).owned(200),
+                ..Expect::admin_only(200)
+            },
         ),
+        // An admin's own account (owned): deactivating it would lock them out.
         row(
             "POST /api/v1/users/{id}/deactivate",
             Kind::User,
             |c| c.at(),
-            Expect::admin_only(200),
+            Expect {
+                admin: on(200, 200).missing(404).owned(422),
+                ..Expect::admin_only(200)
+            },
+        ),
+        // No target is locked here: unlocking it changes nothing (tests/api/accounts.rs
+        // unlocks a locked one).
+        row(
+            "POST /api/v1/users/{id}/unlock",
+            Kind::User,
+            |c| c.at().unchanged_if(true),
+            Expect::admin_only(204),
         ),
         // Units: read by scope (outside answers 404), written by admins only.
         row(
@@ -398,6 +500,7 @@ fn rows() -> Vec<Row> {
                 office: on(200, 404),
                 officer: on(200, 404),
                 inspector: on(200, 404),
+                partner: on(200, 404),
                 ..Expect::signed_in(200)
             },
         ),
@@ -456,6 +559,12 @@ fn rows() -> Vec<Row> {
             },
         ),
         row(
+            "PATCH /api/v1/pairings/{id}",
+            Kind::Pairing,
+            |c| c.at().json(json!({"note": format!("矩阵包联{}", c.n)})),
+            Expect::admin_only(200),
+        ),
+        row(
             "DELETE /api/v1/pairings/{id}",
             Kind::Pairing,
             |c| c.at(),
@@ -472,6 +581,7 @@ impl Expect {
         self.office.outside = status;
         self.officer.outside = status;
         self.inspector.outside = status;
+        self.partner.outside = status;
         self
     }
 }
@@ -618,18 +728,20 @@ impl Ctx<'_> {
 
     /// The id of the row's target for this case (a fresh one for a missing target).
     fn target(&self) -> String {
-        let (_, collection, inside, inspector, outside) = TARGETS
+        let target = TARGETS
             .iter()
-            .find(|t| t.0 == self.kind)
+            .find(|t| t.kind == self.kind)
             .unwrap_or_else(|| panic!("{:?} has no line in TARGETS", self.kind));
-        let key = match self.scope {
-            Scope::In if self.caller == "inspector" => inspector,
-            Scope::In => inside,
-            Scope::Out => outside,
-            Scope::Owned => owned_key(self.kind, self.caller).expect("a line in OWNED"),
-            Scope::Missing => return uuid::Uuid::now_v7().to_string(),
+        let key = match (self.scope, self.caller) {
+            (Scope::In, "inspector") => target.inspector,
+            (Scope::In, "partner") => target.partner,
+            (Scope::In, _) => target.inside,
+            (Scope::Out, "partner") => target.partner_outside,
+            (Scope::Out, _) => target.outside,
+            (Scope::Owned, _) => owned_key(self.kind, self.caller).expect("a line in OWNED"),
+            (Scope::Missing, _) => return uuid::Uuid::now_v7().to_string(),
         };
-        self.w.collection(collection)[key].clone()
+        self.w.collection(target.collection)[key].clone()
     }
 
     /// A list: unfiltered inside, filtered to the B side outside.
@@ -671,10 +783,11 @@ impl Ctx<'_> {
     }
 
     fn point(&self) -> (f64, f64) {
-        if self.scope == Scope::In {
-            GA_POINT
-        } else {
-            GB_POINT
+        match (self.scope, self.caller) {
+            (Scope::In, _) => GA_POINT,
+            // GB is among what the partner reads; grid GC of town C is not.
+            (_, "partner") => GC_POINT,
+            _ => GB_POINT,
         }
     }
 
@@ -683,6 +796,7 @@ impl Ctx<'_> {
             "office" => "office_a",
             "officer" => "officer_a",
             "inspector" => "inspector_a",
+            "partner" => "dqgzb_officer",
             other => other,
         };
         match self.scope {
@@ -724,14 +838,30 @@ struct Fixture {
     refresh: HashMap<String, String>,
 }
 
-const SPARE_GRID: &str = r#"{
-    "name": "a spare grid nothing refers to",
-    "units": [{"key": "GA2", "code": "HZGX-LLZ-ZZ-G02", "name": "寨庄第二网格", "kind": "grid", "parent": "VA"}]
+/// A point of grid GC (town C).
+const GC_POINT: (f64, f64) = (115.525, 35.235);
+
+/// What the matrix adds to the fixture world.
+const MATRIX_WORLD: &str = r#"{
+    "name": "the matrix's additions",
+    "units": [
+        {"key": "GA2", "code": "HZGX-LLZ-ZZ-G02", "name": "寨庄第二网格", "kind": "grid", "parent": "VA"},
+        {"key": "C", "code": "HZGX-DSZ", "name": "都司镇", "kind": "town", "parent": "D"},
+        {"key": "GC", "code": "HZGX-DSZ-G01", "name": "都司镇第一网格", "kind": "grid", "parent": "C",
+         "boundary": {"type": "Polygon", "coordinates": [[[115.52, 35.23], [115.53, 35.23], [115.53, 35.24], [115.52, 35.24], [115.52, 35.23]]]}},
+        {"key": "X", "code": "HZGX-ZGH", "name": "区总工会", "kind": "department", "parent": "D"}
+    ],
+    "users": [
+        {"key": "partner", "username": "dqgzb_officer", "display_name": "党群工作部干事", "role": "officer", "unit": "P", "password": "fixture-password-1"}
+    ],
+    "pairings": [
+        {"key": "PXC", "department": "X", "partner": "C", "note": "志愿服务"}
+    ]
 }"#;
 
 async fn fixture() -> Fixture {
     let (app, w) = TestApp::with_world().await;
-    let w = app.load_more(w, SPARE_GRID);
+    let w = app.load_more(w, MATRIX_WORLD);
     let refresh = app.db(|conn| {
         w.users
             .iter()
@@ -1021,7 +1151,14 @@ async fn authz_visibility_sweep() {
         ("pairings", "/api/v1/pairings/{id}"),
     ];
     for caller in CALLERS.into_iter().filter(|c| *c != ANON) {
-        for (collection, template) in reads {
+        // Accounts too, for the roles that may read them at all (the others get 403 before
+        // anything is looked up).
+        let accounts = [("users", "/api/v1/users/{id}")];
+        let reads_accounts = matches!(caller, "admin" | "office");
+        let all = reads
+            .iter()
+            .chain(accounts.iter().filter(|_| reads_accounts));
+        for &(collection, template) in all {
             let seen = visible(caller, collection);
             for (key, id) in fx.w.collection(collection) {
                 let expected = if seen.contains(&key.as_str()) {

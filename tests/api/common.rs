@@ -16,7 +16,7 @@ use diesel::Connection;
 use serde_json::{json, Value};
 
 use campaign_tracker::app::{self, AppState};
-use campaign_tracker::auth::password;
+use campaign_tracker::auth::{password, sessions};
 use campaign_tracker::config::Config;
 use campaign_tracker::db::DbConnection;
 use campaign_tracker::error::AppError;
@@ -24,7 +24,13 @@ use campaign_tracker::ids::UserId;
 use campaign_tracker::world::{self, Description, Loaded};
 
 pub const PASSWORD: &str = "fixture-password-1";
-pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+/// A random key, hex encoded (what `openssl rand -hex 32` prints); tests forge tokens with
+/// its bytes, which [`jwt_key`] decodes.
+pub const JWT_SECRET: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+pub fn jwt_key() -> Vec<u8> {
+    hex::decode(JWT_SECRET).expect("hex")
+}
 
 /// Where this test's data lives; dropped (file removed, schema dropped) with the app.
 enum TestDb {
@@ -257,10 +263,11 @@ impl TestApp {
         f(&mut conn)
     }
 
-    /// An access token for the user with this id, as login would issue.
+    /// An access token for the user with this id, in a new session, as login would issue.
     pub fn token_for(&self, user_id: &str) -> String {
         let id = UserId::parse(user_id).expect("a user id");
-        self.state.tokens.issue(id).expect("token")
+        let session = self.db(|conn| sessions::start(conn, id).expect("a session"));
+        self.state.tokens.issue(id, session).expect("token")
     }
 
     /// A fresh app with the fixture world loaded.
@@ -380,13 +387,19 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Resp {
-        self.send(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(&json!({"username": username, "password": password})),
-        )
-        .await
+        self.login_from("10.1.2.3", username, password).await
+    }
+
+    /// A login from this client address (the TCP peer).
+    pub async fn login_from(&self, address: &str, username: &str, password: &str) -> Resp {
+        let body = json!({"username": username, "password": password});
+        let req = TestRequest::default()
+            .method(Method::POST)
+            .uri("/api/v1/auth/login")
+            .peer_addr(format!("{address}:5555").parse().expect("addr"))
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(body.to_string());
+        self.call(req.to_request()).await
     }
 
     /// `POST /api/v1/auth/refresh` with this refresh token (what a client's session does).

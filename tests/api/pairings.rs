@@ -358,8 +358,10 @@ async fn a_pairing_is_visible_to_whoever_sees_either_side() {
     assert_eq!(by_p, a_side);
 }
 
+/// 包联: the department's users read what their partners hold (the unit, its subtree),
+/// but do not act on it.
 #[actix_web::test]
-async fn a_department_user_sees_all_of_its_departments_pairings() {
+async fn a_department_user_sees_its_pairings_and_reads_its_partners() {
     let (app, w) = TestApp::with_world().await;
     let admin = w.token("admin");
     let body = json!({
@@ -373,10 +375,20 @@ async fn a_department_user_sees_all_of_its_departments_pairings() {
         pairing_ids(&w, &["PA", "PB"])
     );
     app.get(&url(&w.pairings["PB"]), &token).await.ok(200);
-    // The partner towns themselves stay out of the department's scope.
-    app.get(&unit_url(w.unit("A")), &token)
+    // The partner towns and what is under them are readable…
+    for key in ["A", "VA", "GA", "B", "VB", "GB"] {
+        app.get(&unit_url(w.unit(key)), &token).await.ok(200);
+    }
+    // …the rest of the district is not.
+    app.get(&unit_url(w.unit("D")), &token)
         .await
         .problem(404, "not_found");
+    // Without the pairing, the partner is out of sight again, at once.
+    app.delete(&url(&w.pairings["PB"]), admin).await.ok(204);
+    app.get(&unit_url(w.unit("B")), &token)
+        .await
+        .problem(404, "not_found");
+    app.get(&unit_url(w.unit("A")), &token).await.ok(200);
 }
 
 #[actix_web::test]

@@ -26,7 +26,7 @@ fn new_unit(code: &str, name: &str, kind: &str, parent: Option<&str>) -> Value {
 }
 
 fn new_grid(code: &str, parent: &str, boundary: Value) -> Value {
-    json!({"code": code, "name": "新网格", "kind": "grid", "parent_id": parent, "boundary": boundary})
+    json!({"code": code, "name": format!("新网格{code}"), "kind": "grid", "parent_id": parent, "boundary": boundary})
 }
 
 /// One string field of every item of a list page, in order.
@@ -750,10 +750,15 @@ async fn subtree_is_limited_to_the_callers_scope() {
         subtree(&app, w.token("leader"), w.unit("D")).await.len(),
         FIXTURE.len()
     );
+    // An inspector reads the units above its grid, but not their other children.
+    assert_eq!(
+        subtree(&app, w.token("inspector"), w.unit("D")).await,
+        unit_ids(&w, &["D", "A", "VA", "GA"])
+    );
     for (role, key) in [
         ("office", "D"),
         ("office", "B"),
-        ("inspector", "VA"),
+        ("inspector", "B"),
         ("officer_b", "A"),
     ] {
         let resp = app
@@ -1008,9 +1013,10 @@ async fn an_inspector_also_sees_the_grids_it_leads() {
     .await
     .ok(200);
     app.get(&url(w.unit("GB")), inspector).await.ok(200);
+    // Both grids, and (by name) the units above them: not their other children.
     assert_eq!(
         listed(&app, inspector, "").await,
-        sorted(unit_ids(&w, &["GA", "GB"]))
+        sorted(unit_ids(&w, &["D", "A", "VA", "GA", "B", "VB", "GB"]))
     );
     assert_eq!(located_id(&app, inspector, GB_POINT).await, w.unit("GB"));
 }
@@ -1129,7 +1135,8 @@ async fn each_role_sees_exactly_its_scope() {
         ("leader", &FIXTURE),
         ("office", &["A", "VA", "GA"]),
         ("officer", &["A", "VA", "GA"]),
-        ("inspector", &["GA"]),
+        // Its grid, and the units above it (so it can say where it works).
+        ("inspector", &["D", "A", "VA", "GA"]),
         ("officer_b", &["B", "VB", "GB"]),
     ];
     for (role, visible) in scopes {
@@ -1277,8 +1284,18 @@ async fn concurrent_creates_with_one_code_get_one_unit_and_code_taken() {
     // who wins.
     for round in 0..8 {
         let code = format!("RACE-{round}");
-        let body = new_unit(&code, "竞争镇", "town", Some(w.unit("D")));
-        let answers = at_once(4, |_| app.post(UNITS, admin, &body)).await;
+        // One code, four names: only the code collides.
+        let bodies: Vec<Value> = (0..4)
+            .map(|i| {
+                new_unit(
+                    &code,
+                    &format!("竞争镇{round}-{i}"),
+                    "town",
+                    Some(w.unit("D")),
+                )
+            })
+            .collect();
+        let answers = at_once(4, |i| app.post(UNITS, admin, &bodies[i])).await;
         let created = answers.iter().filter(|r| r.status.as_u16() == 201).count();
         assert_eq!(created, 1, "round {round}: {answers:?}");
         for refused in answers.iter().filter(|r| r.status.as_u16() != 201) {
