@@ -448,3 +448,69 @@ fn serves_logs_in_the_admin_and_stops_on_sigterm() {
     assert!(logs.contains("JWT_SECRET is not set"));
     assert!(!logs.contains("change-me-please"));
 }
+
+/// Over real TCP: a body that stops arriving gets 408 and the connection closes; the
+/// database's folder and files are the owner's only; failed logins are logged as security
+/// events with the client and request id, and never the password.
+#[test]
+fn slow_bodies_time_out_files_are_private_and_failures_are_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("ADMIN_USERNAME", "admin"),
+            ("ADMIN_PASSWORD", "change-me-please"),
+            ("BODY_TIMEOUT_SECONDS", "1"),
+        ],
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(b"POST /api/v1/auth/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{")
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = String::new();
+    // Read until the server closes the connection.
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(8));
+
+    let failed = server.login("admin", "not-the-password-9");
+    assert!(status_line(&failed).contains("401"), "{failed}");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let data = dir.path().join("data");
+        assert_eq!(mode(&data), 0o700);
+        for name in [
+            "campaign-tracker.db",
+            "campaign-tracker.db-wal",
+            "campaign-tracker.db-shm",
+        ] {
+            let file = data.join(name);
+            assert!(file.exists(), "{name}");
+            assert_eq!(mode(&file), 0o600, "{name}");
+        }
+    }
+
+    let (exit, logs) = server.stop();
+    assert!(exit.success());
+    let failure = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "login_failed")
+        .unwrap_or_else(|| panic!("no login_failed event in {logs}"));
+    assert_eq!(failure["username"], "admin");
+    assert_eq!(failure["client"], "127.0.0.1");
+    assert_eq!(failure["target"], "security");
+    assert!(
+        failure["span"]["request_id"].is_string() || failure["request_id"].is_string(),
+        "{failure}"
+    );
+    assert!(!logs.contains("not-the-password-9") && !logs.contains("change-me-please"));
+}

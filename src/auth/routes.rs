@@ -20,11 +20,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(change_password);
 }
 
-fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string())
-}
-
 /// Exchange a username and password for tokens.
 #[utoipa::path(
     tag = "auth",
@@ -43,7 +38,8 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> AppResult<web::Json<TokenResponse>> {
     let input = body.into_inner()?.validate()?;
-    let tokens = flows::login(&state, input, &client_address(&req)).await?;
+    let address = crate::http::client_address(&req, &state.config.trusted_proxies);
+    let tokens = flows::login(&state, input, &address).await?;
     Ok(web::Json(tokens))
 }
 

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::db::schema::login_throttles;
 use crate::db::{self, DbConnection};
@@ -186,12 +185,11 @@ mod rules {
 /// same count); on SQLite the write transaction already does.
 fn lock(conn: &mut DbConnection, key: &str) -> AppResult<()> {
     if let DbConnection::Pg(pg) = conn {
-        let digest = Sha256::digest(key.as_bytes());
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&digest[..8]);
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(i64::from_be_bytes(first))
-            .execute(pg)?;
+        diesel::sql_query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':login:' || $1, 0))",
+        )
+        .bind::<diesel::sql_types::Text, _>(key)
+        .execute(pg)?;
     }
     Ok(())
 }

@@ -280,7 +280,10 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
+        // The request's span goes along, so what the work logs carries the request id.
+        let span = tracing::Span::current();
         actix_web::web::block(move || {
+            let _entered = span.enter();
             let mut conn = db.get()?;
             f(&mut conn)
         })

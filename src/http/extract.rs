@@ -129,7 +129,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
+            // serde_json reports some type mismatches as syntax (`null` where an enum was
+            // expected is "expected value"): only a body that does not parse as JSON at all
+            // is malformed.
+            let parses = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+            if (inner.is_syntax() || inner.is_eof()) && !parses {
                 return Err(malformed(&inner));
             }
             return Err(AppError::Validation(vec![FieldError::new(

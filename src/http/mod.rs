@@ -15,6 +15,32 @@ use serde::Serialize;
 pub use extract::{Id, Json, ListQuery, Query};
 pub use pagination::{Page, PageParams};
 
+/// The client's address: the TCP peer, unless the peer is a trusted proxy
+/// (`TRUSTED_PROXIES`); then the nearest address in `X-Forwarded-For` that is not itself a
+/// trusted proxy. (An untrusted peer's `X-Forwarded-For` is ignored: anyone can send one.)
+pub fn client_address(req: &actix_web::HttpRequest, trusted: &[ipnet::IpNet]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(&peer)
+        .to_string()
+}
+
 /// Cross-origin access for browsers: closed unless `CORS_ALLOWED_ORIGINS` lists origins.
 /// A listed origin may call the API with a bearer token and read the headers clients need;
 /// any other origin gets no CORS headers, so the browser keeps the answer from its page.

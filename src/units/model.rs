@@ -295,9 +295,12 @@ enum TreeLock {
 /// transaction-scoped advisory lock: shared for creates and in-place changes, exclusive for
 /// moves. Codes need no lock: the unique index refuses a taken one ([`conflict`]). SQLite
 /// write transactions (`BEGIN IMMEDIATE`) take turns already.
+///
+/// A transaction must take the strongest lock it will need first: one that held the shared
+/// lock and then asked for the exclusive one would deadlock with another doing the same
+/// (imports that write many units take it exclusively up front: [`lock_tree_for_import`]).
+/// The key is per schema, so databases that share a server do not wait for each other.
 fn lock_tree(conn: &mut DbConnection, lock: TreeLock) -> AppResult<()> {
-    /// Any fixed key, the same for every tree write: ASCII "units".
-    const TREE_LOCK: i64 = 0x75_6e_69_74_73;
     if matches!(conn, DbConnection::Pg(_)) {
         let function = match lock {
             TreeLock::Shared => "pg_advisory_xact_lock_shared",
@@ -305,10 +308,16 @@ fn lock_tree(conn: &mut DbConnection, lock: TreeLock) -> AppResult<()> {
         };
         diesel::connection::SimpleConnection::batch_execute(
             conn,
-            &format!("SELECT {function}({TREE_LOCK})"),
+            &format!("SELECT {function}(hashtextextended(current_schema() || ':units', 0))"),
         )?;
     }
     Ok(())
+}
+
+/// For a transaction that writes many units (the world loader): takes the tree lock
+/// exclusively, before any of them.
+pub fn lock_tree_for_import(conn: &mut DbConnection) -> AppResult<()> {
+    lock_tree(conn, TreeLock::Exclusive)
 }
 
 /// Overlaps smaller than this (square metres) are rounding, not overlap.

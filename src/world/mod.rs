@@ -157,6 +157,7 @@ pub fn load_onto(
         progress(&user.username);
     }
     db::write_tx(conn, |conn| {
+        units::model::lock_tree_for_import(conn)?;
         let mut loaded = Loaded {
             created: Created::default(),
             ..base.clone()

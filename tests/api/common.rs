@@ -353,6 +353,7 @@ impl TestApp {
         let mut req = TestRequest::default()
             .method(Method::from_bytes(method.as_bytes()).expect("method"))
             .uri(path)
+            .peer_addr("10.1.2.3:5555".parse().expect("addr"))
             .set_payload(payload.to_string());
         for (name, value) in headers {
             req = req.insert_header((*name, *value));
@@ -423,4 +424,21 @@ pub fn leaked_secret(text: &str) -> Option<&'static str> {
     ["password_hash", "$argon2", "token_hash"]
         .into_iter()
         .find(|needle| text.contains(needle))
+}
+
+/// Sends `count` requests at once (they interleave on the test's thread; their database work
+/// runs on the blocking pool, in parallel) and waits for every answer.
+pub async fn at_once<F>(count: usize, request: impl Fn(usize) -> F) -> Vec<Resp>
+where
+    F: std::future::Future<Output = Resp>,
+{
+    futures_util::future::join_all((0..count).map(request)).await
+}
+
+/// How many answers have this status.
+pub fn count_status(answers: &[Resp], status: u16) -> usize {
+    answers
+        .iter()
+        .filter(|r| r.status.as_u16() == status)
+        .count()
 }

@@ -3,10 +3,13 @@
 
 mod common;
 
+mod accounts;
 mod auth;
 mod authz_matrix;
 mod errors;
+mod grids;
 mod ops;
 mod pairings;
+mod transport;
 mod units;
 mod users;

@@ -1269,12 +1269,6 @@ async fn a_unit_with_children_users_or_pairings_is_409_unit_in_use() {
 // ---- concurrent writers ----
 
 /// Sends `count` requests at once (the i-th made by `request(i)`); returns every response.
-async fn at_once<F>(count: usize, request: impl Fn(usize) -> F) -> Vec<Resp>
-where
-    F: std::future::Future<Output = Resp>,
-{
-    futures_util::future::join_all((0..count).map(request)).await
-}
 
 #[actix_web::test]
 async fn concurrent_creates_with_one_code_get_one_unit_and_code_taken() {
