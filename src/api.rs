@@ -5,7 +5,10 @@
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{auth, ops, pairings, units, users};
+use crate::{
+    activities, auth, campaigns, directives, meetings, notifications, ops, pairings, tasks, units,
+    users,
+};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(ops::routes::configure).service(
@@ -13,6 +16,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(auth::routes::configure)
             .configure(users::routes::configure)
             .configure(units::routes::configure)
-            .configure(pairings::routes::configure),
+            .configure(pairings::routes::configure)
+            .configure(campaigns::routes::configure)
+            .configure(meetings::routes::configure)
+            .configure(directives::routes::configure)
+            .configure(tasks::routes::configure)
+            .configure(activities::routes::configure)
+            .configure(notifications::routes::configure),
     );
 }

@@ -28,6 +28,27 @@ pub struct AppState {
     pub api: Arc<ApiDocument>,
     /// Bounds the password hashing done at once.
     pub hasher: auth::password::HashGate,
+    /// The time (tests stop and move it).
+    pub clock: crate::clock::Clock,
+}
+
+/// What campaign work's handlers take into their blocking closure: the time, the warning
+/// rules and how long idempotency keys live.
+#[derive(Debug, Clone)]
+pub struct Work {
+    pub clock: crate::clock::Clock,
+    pub warnings: crate::tasks::rules::WarningRules,
+    pub idempotency_ttl: std::time::Duration,
+}
+
+impl AppState {
+    pub fn work(&self) -> Work {
+        Work {
+            clock: self.clock.clone(),
+            warnings: self.config.warnings,
+            idempotency_ttl: self.config.idempotency_ttl,
+        }
+    }
 }
 
 /// The application, ready for `HttpServer::new` or `actix_web::test::init_service`.
@@ -141,6 +162,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartupError> {
         metrics,
         api: Arc::new(ApiDocument::build()),
         hasher: auth::password::HashGate::new(config_hash_concurrency),
+        clock: crate::clock::Clock::system(),
     })
 }
 
@@ -205,6 +227,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
              and will not work across replicas. Set JWT_SECRET (32+ bytes) in production."
         );
     }
+    crate::jobs::spawn(state.clone());
     // Connections are capped per worker; the setting is the total.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_worker = state.config.max_connections.div_ceil(workers).max(1);

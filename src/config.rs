@@ -51,6 +51,13 @@ pub struct Config {
     pub max_connections: usize,
     /// Vertices a grid boundary may have at most.
     pub max_boundary_vertices: usize,
+    /// When tasks turn blue, yellow and red.
+    pub warnings: crate::tasks::rules::WarningRules,
+    /// How long an `Idempotency-Key` and its answer are kept (at least 24 hours).
+    pub idempotency_ttl: Duration,
+    /// How often the deadline sweep (due-soon and overdue notifications, expired keys)
+    /// runs.
+    pub sweep_interval: Duration,
 }
 
 impl Config {
@@ -229,6 +236,25 @@ impl Config {
             body_timeout: Duration::from_secs(number(&get, "BODY_TIMEOUT_SECONDS", 30, 1..=3600)?),
             max_connections: number(&get, "MAX_CONNECTIONS", 4096, 1..=1_000_000)?,
             max_boundary_vertices: number(&get, "MAX_BOUNDARY_VERTICES", 10_000, 4..=1_000_000)?,
+            warnings: crate::tasks::rules::WarningRules {
+                due_soon: chrono::TimeDelta::hours(number(
+                    &get,
+                    "WARNING_DUE_SOON_HOURS",
+                    72,
+                    1..=24 * 90,
+                )?),
+                time_left_percent: number(&get, "WARNING_TIME_LEFT_PERCENT", 10, 0..=100)?,
+                pace_tolerance: number(&get, "WARNING_PACE_TOLERANCE_POINTS", 10, 0..=100)?,
+            },
+            idempotency_ttl: Duration::from_secs(
+                3600 * number(&get, "IDEMPOTENCY_KEY_TTL_HOURS", 24, 24..=24 * 30)?,
+            ),
+            sweep_interval: Duration::from_secs(number(
+                &get,
+                "DEADLINE_SWEEP_SECONDS",
+                60,
+                5..=86_400,
+            )?),
         })
     }
 }

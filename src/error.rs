@@ -50,6 +50,14 @@ pub struct Problem {
     /// For `too_many_requests`: when the limit lifts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// For `precondition_failed`: the record as it is now (its ETag is in the `ETag`
+    /// header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<serde_json::Value>,
+    /// For `invalid_transition`: the actions the record's state allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +93,20 @@ pub enum AppError {
     MethodNotAllowed { allow: Vec<&'static str> },
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// `If-Match` named another version: the record as it is now, and its ETag.
+    #[error("the record has changed since you read it (If-Match does not match)")]
+    PreconditionFailed {
+        etag: String,
+        current: Box<serde_json::Value>,
+    },
+    /// The action is not allowed from the record's current state.
+    #[error("`{action}` is not allowed while the {what} is {status}; allowed: {}", allowed_text(.allowed))]
+    InvalidTransition {
+        what: &'static str,
+        action: String,
+        status: String,
+        allowed: Vec<String>,
+    },
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
@@ -173,6 +195,8 @@ impl AppError {
             | AppError::Conflict { code, .. }
             | AppError::Forbidden { code, .. } => code,
             AppError::Validation(_) => "validation_failed",
+            AppError::PreconditionFailed { .. } => "precondition_failed",
+            AppError::InvalidTransition { .. } => "invalid_transition",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
@@ -194,7 +218,8 @@ impl AppError {
             AppError::Forbidden { .. } => "Forbidden",
             AppError::NotFound(_) => "Not found",
             AppError::MethodNotAllowed { .. } => "Method not allowed",
-            AppError::Conflict { .. } => "Conflict",
+            AppError::Conflict { .. } | AppError::InvalidTransition { .. } => "Conflict",
+            AppError::PreconditionFailed { .. } => "Precondition failed",
             AppError::PayloadTooLarge { .. } => "Payload too large",
             AppError::UnsupportedMediaType(_) => "Unsupported media type",
             AppError::TooManyRequests { .. } => "Too many requests",
@@ -248,7 +273,17 @@ impl AppError {
             }
             _ => (None, None),
         };
+        let current = match self {
+            AppError::PreconditionFailed { current, .. } => Some((**current).clone()),
+            _ => None,
+        };
+        let allowed = match self {
+            AppError::InvalidTransition { allowed, .. } => Some(allowed.clone()),
+            _ => None,
+        };
         Problem {
+            current,
+            allowed,
             kind: format!("/problems/{code}"),
             title: self.title().into(),
             status: self.status_code().as_u16(),
@@ -272,7 +307,8 @@ impl ResponseError for AppError {
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::InvalidTransition { .. } => StatusCode::CONFLICT,
+            AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -303,6 +339,9 @@ impl ResponseError for AppError {
             }
             AppError::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            AppError::PreconditionFailed { etag, .. } => {
+                response.insert_header((header::ETAG, etag.as_str()));
             }
             _ => {}
         }
@@ -335,6 +374,14 @@ impl From<diesel::result::Error> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+fn allowed_text(allowed: &[String]) -> String {
+    if allowed.is_empty() {
+        "none (the record is closed)".into()
+    } else {
+        allowed.join(", ")
+    }
+}
 
 #[cfg(test)]
 mod tests {

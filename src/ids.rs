@@ -24,3 +24,31 @@ id_type!(
     /// One refresh token of a session.
     RefreshTokenId
 );
+id_type!(
+    /// A campaign (创建全国文明城市攻坚, 防汛备汛, 述职述廉…).
+    CampaignId
+);
+id_type!(
+    /// A meeting that issued directives.
+    MeetingId
+);
+id_type!(
+    /// A directive: a requirement issued within a campaign.
+    DirectiveId
+);
+id_type!(
+    /// A task: a directive split down to one responsible unit.
+    TaskId
+);
+id_type!(
+    /// A volunteer activity.
+    ActivityId
+);
+id_type!(
+    /// One entry of the append-only event store.
+    EventId
+);
+id_type!(
+    /// A notification in a user's inbox.
+    NotificationId
+);

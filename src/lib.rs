@@ -7,20 +7,31 @@
 //! `routes.rs` (thin handlers); `world` loads a world described as data (the demo district,
 //! the tests' fixture). `docs/architecture.md` walks through a request.
 
+pub mod activities;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod campaigns;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod coords;
 pub mod db;
 pub mod demo;
+pub mod directives;
 pub mod error;
+pub mod events;
 pub mod http;
+pub mod idempotency;
 pub mod ids;
+pub mod jobs;
+pub mod meetings;
+pub mod names;
+pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod pairings;
+pub mod tasks;
 pub mod telemetry;
 pub mod units;
 pub mod users;

@@ -24,6 +24,8 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
 
 **Lists.** Every list answers with one envelope: `{"items": [...], "page": 1, "per_page": 20, "total": 57}`; `page` counts from 1, `per_page` is 1–100 (default 20), `total` counts all matches across pages. Lists take `sort` where documented (`-` prefix for descending).
 
+**Safe writes.** Single-record GETs send an `ETag`; updates and transitions honour `If-Match` (a stale one answers 412 with the record as it is now, in `current`). Creates and transitions take an `Idempotency-Key`: a retry with the same key and body replays the first answer (`Idempotent-Replayed: true`); the same key with another body answers 422 `idempotency_key_reused`.
+
 **Errors.** Every error is `application/problem+json` (RFC 9457) with a stable snake_case `code`; validation errors list each invalid field in `errors` (`{field, message}`). Unknown JSON fields are rejected."#,
         version = "0.1.0",
         license(name = "MIT")
@@ -34,6 +36,12 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         (name = "users", description = "User accounts (admin only)"),
         (name = "units", description = "The unit tree, grids and their boundaries"),
         (name = "pairings", description = "Department ↔ town/community pairings (包联)"),
+        (name = "campaigns", description = "Campaigns: civilized city, flood prep, duty reviews, volunteer work"),
+        (name = "meetings", description = "Meetings where directives are issued"),
+        (name = "directives", description = "Directives and their split into tasks"),
+        (name = "tasks", description = "Tasks of responsible units: workflow, progress, deadlines and warnings"),
+        (name = "activities", description = "Volunteer activities"),
+        (name = "notifications", description = "The caller's inbox"),
         (name = "ops", description = "Health, readiness and metrics"),
     )
 )]
@@ -55,6 +63,54 @@ pub enum Conflicts {
     /// Conflicts with existing data; `code` says which rule.
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(Problem),
+}
+
+/// The 409 of transitions: the action is not allowed from the record's state
+/// (`invalid_transition`, with the allowed actions), or the campaign is closed.
+#[derive(utoipa::IntoResponses)]
+pub enum Transitions {
+    /// Not allowed from the current state (`invalid_transition` lists `allowed`), the
+    /// campaign is closed (`campaign_closed`), or another request changed it at the same
+    /// moment (`concurrent_change`).
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+}
+
+/// The header of a create: `Idempotency-Key`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct CreateHeaders {
+    /// Makes a retry safe: a retry with the same key and body gets the first answer again
+    /// (with `Idempotent-Replayed: true`) instead of creating twice; the same key with
+    /// another body answers 422 `idempotency_key_reused`. 1–255 visible ASCII characters
+    /// (a UUID is typical); kept 24 hours.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(max_length = 255, pattern = r"^[\x21-\x7E]+$")]
+    pub idempotency_key: Option<String>,
+}
+
+/// The header of an update: `If-Match`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct UpdateHeaders {
+    /// The `ETag` the change is based on: when the record has changed since, the answer is
+    /// 412 with the record as it is now. Without it the change proceeds.
+    #[serde(rename = "If-Match")]
+    pub if_match: Option<String>,
+}
+
+/// The headers of a transition: `If-Match` and `Idempotency-Key`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct TransitionHeaders {
+    /// The `ETag` the action is based on: when the record has changed since, the answer is
+    /// 412 with the record as it is now. Without it the action proceeds.
+    #[serde(rename = "If-Match")]
+    pub if_match: Option<String>,
+    /// Makes a retry safe: a retry with the same key and body gets the first answer again.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(max_length = 255, pattern = r"^[\x21-\x7E]+$")]
+    pub idempotency_key: Option<String>,
 }
 
 /// The complete document, as served at `/api-docs/openapi.json`.
@@ -196,26 +252,52 @@ fn add_links(doc: &mut OpenApiDoc) {
             }
         }
     }
-    for (collection, operation_id) in targets {
-        let created = doc
-            .paths
-            .paths
-            .get_mut(&collection)
-            .and_then(|item| item.post.as_mut())
-            .and_then(|op| op.responses.responses.get_mut("201"));
-        if let Some(RefOr::T(response)) = created {
-            let link = LinkBuilder::new()
-                .operation_id(operation_id.clone())
-                .parameter("id", "$response.body#/id")
-                .build();
-            response.links.insert(operation_id, link.into());
+    // A batch create under another record (`POST /directives/{id}/tasks`) answers
+    // `{items: [...]}`: link its first item to the operations on that collection's records.
+    let batches: Vec<(String, String)> = doc
+        .paths
+        .paths
+        .keys()
+        .filter_map(|path| {
+            let (_, collection) = path.rsplit_once("/{id}/")?;
+            let prefix = path.split("/{id}").next()?.rsplit_once('/')?.0;
+            Some((path.clone(), format!("{prefix}/{collection}")))
+        })
+        .collect();
+    for (collection, operation_id) in &targets {
+        for (batch, _) in batches.iter().filter(|(_, c)| c == collection) {
+            add_link(doc, batch, operation_id, "$response.body#/items/0/id");
         }
+    }
+    for (collection, operation_id) in &targets {
+        add_link(doc, collection, operation_id, "$response.body#/id");
+    }
+}
+
+/// Links the `201` of `POST path` to `operation_id`, with its `id` taken from `id`.
+fn add_link(doc: &mut OpenApiDoc, path: &str, operation_id: &str, id: &str) {
+    let created = doc
+        .paths
+        .paths
+        .get_mut(path)
+        .and_then(|item| item.post.as_mut())
+        .and_then(|op| op.responses.responses.get_mut("201"));
+    if let Some(RefOr::T(response)) = created {
+        let link = LinkBuilder::new()
+            .operation_id(operation_id)
+            .parameter("id", id)
+            .build();
+        response.links.insert(operation_id.to_string(), link.into());
     }
 }
 
 fn add_errors(op: &mut Operation, has_id: bool, touches_db: bool) {
     let has_body = op.request_body.is_some();
     let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let conditional = op
+        .parameters
+        .as_ref()
+        .is_some_and(|p| p.iter().any(|p| p.name == "If-Match"));
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let mut add = |status: &str, description: &str, when: bool| {
         if when && !op.responses.responses.contains_key(status) {
@@ -231,6 +313,11 @@ fn add_errors(op: &mut Operation, has_id: bool, touches_db: bool) {
     );
     add("401", "Missing, invalid or expired access token", secured);
     add("404", "Not found, or outside the caller's scope", has_id);
+    add(
+        "412",
+        "`If-Match` names another version: the record has changed (it is in `current`, its ETag in `ETag`)",
+        conditional,
+    );
     add("413", "Request body too large", has_body);
     add("415", "Request body is not JSON", has_body);
     add(

@@ -29,6 +29,17 @@ impl Checks {
         self.check(field, text_rule(value, max));
     }
 
+    /// Free text that may be empty and span lines (a directive's body, a meeting's
+    /// summary): at most `max` characters, no control characters but line breaks and tabs.
+    pub fn long_text(&mut self, field: &str, value: &str, max: usize) {
+        self.check(field, long_text_rule(value, max));
+    }
+
+    /// A date or time within [`EARLIEST_YEAR`]–[`LATEST_YEAR`].
+    pub fn moment(&mut self, field: &str, value: chrono::NaiveDateTime) {
+        self.check(field, moment_rule(value));
+    }
+
     pub fn finish(self) -> Result<(), AppError> {
         if self.errors.is_empty() {
             Ok(())
@@ -36,6 +47,46 @@ impl Checks {
             Err(AppError::Validation(self.errors))
         }
     }
+}
+
+pub fn long_text_rule(value: &str, max: usize) -> Result<(), String> {
+    if value.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("must not contain control characters other than line breaks and tabs".into());
+    }
+    check_no_format_characters(value)
+}
+
+/// Dates and times the service accepts: far enough apart for any campaign, near enough
+/// that arithmetic on them never overflows.
+pub const EARLIEST_YEAR: i32 = 2000;
+pub const LATEST_YEAR: i32 = 2100;
+
+pub fn moment_rule(value: chrono::NaiveDateTime) -> Result<(), String> {
+    date_rule(value.date())
+}
+
+pub fn date_rule(value: chrono::NaiveDate) -> Result<(), String> {
+    use chrono::Datelike;
+    if (EARLIEST_YEAR..=LATEST_YEAR).contains(&value.year()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}"
+        ))
+    }
+}
+
+/// A time as stored: UTC, whole microseconds.
+pub fn stored(value: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    let naive = value.naive_utc();
+    chrono::DurationRound::duration_trunc(naive, chrono::TimeDelta::microseconds(1))
+        .unwrap_or(naive)
 }
 
 /// Maximum length of a list's free-text `q` parameter.
@@ -104,5 +155,22 @@ mod tests {
         let problem = c.finish().unwrap_err().problem();
         let fields: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "code", "long", "ctl", "zwsp", "rlo"]);
+    }
+
+    #[test]
+    fn long_text_keeps_line_breaks() {
+        assert!(long_text_rule("", 10).is_ok());
+        assert!(long_text_rule("一、应急预案\n二、值班表\t(附件)", 100).is_ok());
+        assert!(long_text_rule("a\u{7}", 10).is_err());
+        assert!(long_text_rule("a\u{202e}", 10).is_err());
+        assert!(long_text_rule(&"字".repeat(11), 10).is_err());
+    }
+
+    #[test]
+    fn moments_are_bounded() {
+        let date = |y| chrono::NaiveDate::from_ymd_opt(y, 7, 24).unwrap();
+        assert!(date_rule(date(2020)).is_ok());
+        assert!(date_rule(date(1999)).is_err());
+        assert!(date_rule(date(2101)).is_err());
     }
 }

@@ -62,6 +62,21 @@ impl Caller {
         self.claims.sid
     }
 
+    /// The caller of work done on a user's behalf outside a request (the world loader acts
+    /// as each of its users), in a session of its own that [`Caller::resolve`] checks as
+    /// it checks a token's.
+    pub fn of_session(user: UserId, session: SessionId) -> Caller {
+        Caller {
+            claims: Claims {
+                sub: user,
+                sid: session,
+                iat: 0,
+                nbf: 0,
+                exp: 0,
+            },
+        }
+    }
+
     /// The user behind the token, with its session and scope, in one query: the user joined
     /// to the token's session and to every unit that roots its scope — its own unit, the
     /// grids it leads, and the units its department is paired with (each row says whether
@@ -127,7 +142,14 @@ impl Caller {
             paired: pairing.is_some(),
         });
         let subject = scope::subject(user.id, user.role, user.unit_id, roots);
+        let unit_path = rows
+            .iter()
+            .find(|(_, _, unit, _)| unit.id == user.unit_id)
+            .map(|(_, _, unit, _)| unit.path.clone())
+            .unwrap_or_default();
         Ok(Actor {
+            unit_id: user.unit_id,
+            unit_path,
             id: user.id,
             username: user.username.clone(),
             role: user.role,
@@ -161,6 +183,9 @@ struct ScopeRoot {
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub id: UserId,
+    /// The user's own unit, and its path: what they issue and record is issued from it.
+    pub unit_id: UnitId,
+    pub unit_path: String,
     pub username: String,
     pub role: Role,
     /// The session the request's token belongs to.
@@ -192,6 +217,21 @@ impl Actor {
             ));
         }
         policy::authorize(&self.subject, action, resource).map_err(|d| denial(d, what))
+    }
+
+    /// [`Actor::require_on`] for a resource the caller is already known to see by another
+    /// route (a campaign it has tasks in): refused as read-only (403), never as absent.
+    pub fn require_on_seen(
+        &self,
+        action: Action,
+        resource: &Resource,
+        what: &'static str,
+    ) -> AppResult<()> {
+        self.require_on(action, resource, what)
+            .map_err(|e| match e {
+                AppError::NotFound(_) => denial(Denial::ReadOnly, what),
+                other => other,
+            })
     }
 
     /// True when the policy allows it (for filtering, not for answering).

@@ -37,12 +37,22 @@ pub enum Action {
     ManageUsers,
     /// List and read user accounts (an office: those of its own subtree, never admins).
     ReadUsers,
-    /// Issue a directive (leaders and the office that records meetings).
+    /// Read campaign work (campaigns, meetings, directives, tasks, activities, their events)
+    /// the caller's scope covers.
+    ReadWork,
+    /// Record meetings and issue directives, and split them into tasks (leaders, and the
+    /// office of the issuing unit).
     IssueDirective,
-    /// Create and assign campaign work (campaigns, tasks) for a unit.
+    /// Create and run campaigns of a unit (its office).
     ManageCampaignWork,
-    /// Accept or reject submitted work: never the one who submitted it.
+    /// Work on a task of one's unit: start, report progress, submit, ask for more time.
+    WorkOnTask,
+    /// Accept or reject submitted work (the issuer's side): never the one who submitted it.
     VerifyWork,
+    /// Decide a task's extension, reassign or cancel it (the issuer's side).
+    ManageTask,
+    /// Record a volunteer activity of one's unit.
+    RecordActivity,
     /// Write to a patrol (its track, its visits): only its own inspector.
     WritePatrol,
 }
@@ -70,6 +80,12 @@ pub struct Resource<'a> {
     /// The resource is a unit itself, not something that belongs to one: an inspector
     /// reads its grid's ancestors by name ([`Subject::sees_unit`]).
     pub unit_itself: bool,
+    /// The resource is led from its unit for the units below it too (a district's campaign,
+    /// a directive it issued): visible to whoever works below ([`Subject::works_below`]).
+    pub reaches_down: bool,
+    /// Path of the unit that issued the work (a task's directive's unit): whose office is
+    /// "the issuer's side" ([`Reach::IssuerScope`]).
+    pub issued_from: Option<&'a str>,
 }
 
 impl<'a> Resource<'a> {
@@ -102,6 +118,21 @@ impl<'a> Resource<'a> {
         }
     }
 
+    /// A record led from the unit at `path` for the units below it (campaigns, directives):
+    /// visible to those who see the unit, and to those who work below it.
+    pub fn led_from(path: &'a str) -> Self {
+        Resource {
+            reaches_down: true,
+            ..Resource::of_unit(path)
+        }
+    }
+
+    /// Work issued from the unit at `path` (the issuer's side may verify and manage it).
+    pub fn issued_from(mut self, path: &'a str) -> Self {
+        self.issued_from = Some(path);
+        self
+    }
+
     /// Adds an owner (nothing when `user` is `None`).
     pub fn owned(mut self, role: OwnerRole, user: Option<UserId>) -> Self {
         if let Some(user) = user {
@@ -123,6 +154,9 @@ pub enum Reach {
     /// Resources of the units the caller acts on (its own subtree), not those it only
     /// reads (pairing partners, an inspector's ancestors).
     OwnScope,
+    /// Work issued from a unit the caller acts on (`Resource::issued_from`), wherever the
+    /// unit doing the work is: the issuer's side.
+    IssuerScope,
 }
 
 /// A condition on the resource's owners.
@@ -168,11 +202,19 @@ pub const RULES: &[Rule] = &[
     rule(ManageUsers, Admin, Anywhere, None),
     rule(ReadUsers, Admin, Anywhere, None),
     rule(ReadUsers, Office, OwnScope, None),
+    rule(ReadWork, Admin, Anywhere, None),
+    rule(ReadWork, Leader, Anywhere, None),
+    rule(ReadWork, Office, Anywhere, None),
+    rule(ReadWork, Officer, Anywhere, None),
+    rule(ReadWork, Inspector, Anywhere, None),
     rule(IssueDirective, Admin, Anywhere, None),
     rule(IssueDirective, Leader, Anywhere, None),
     rule(IssueDirective, Office, OwnScope, None),
     rule(ManageCampaignWork, Admin, Anywhere, None),
     rule(ManageCampaignWork, Office, OwnScope, None),
+    rule(WorkOnTask, Admin, Anywhere, None),
+    rule(WorkOnTask, Office, OwnScope, None),
+    rule(WorkOnTask, Officer, OwnScope, None),
     rule(
         VerifyWork,
         Admin,
@@ -188,9 +230,15 @@ pub const RULES: &[Rule] = &[
     rule(
         VerifyWork,
         Office,
-        OwnScope,
+        IssuerScope,
         Some(IsNot(OwnerRole::Submitter)),
     ),
+    rule(ManageTask, Admin, Anywhere, None),
+    rule(ManageTask, Leader, Anywhere, None),
+    rule(ManageTask, Office, IssuerScope, None),
+    rule(RecordActivity, Admin, Anywhere, None),
+    rule(RecordActivity, Office, OwnScope, None),
+    rule(RecordActivity, Officer, OwnScope, None),
     rule(
         WritePatrol,
         Inspector,
@@ -216,9 +264,12 @@ pub enum Denial {
 pub fn authorize(subject: &Subject, action: Action, resource: &Resource) -> Result<(), Denial> {
     // Visibility first: what the caller may not see must look absent, even to a role that
     // could not act on it anyway.
-    let sees = |path: &&str| match resource.unit_itself {
-        true => subject.sees_unit(path),
-        false => subject.sees(path),
+    let sees = |path: &&str| {
+        if resource.unit_itself {
+            subject.sees_unit(path)
+        } else {
+            subject.sees(path) || (resource.reaches_down && subject.works_below(path))
+        }
     };
     let visible = resource.units.is_empty() || resource.units.iter().any(sees);
     if !visible {
@@ -228,10 +279,15 @@ pub fn authorize(subject: &Subject, action: Action, resource: &Resource) -> Resu
         .iter()
         .find(|r| r.action == action && r.role == subject.role)
         .ok_or(Denial::RoleMayNot)?;
-    if rule.reach == OwnScope
-        && !resource.units.is_empty()
-        && !resource.units.iter().any(|p| subject.acts_on(p))
-    {
+    let reached = match rule.reach {
+        Anywhere => true,
+        OwnScope => resource.units.is_empty() || resource.units.iter().any(|p| subject.acts_on(p)),
+        IssuerScope => match resource.issued_from {
+            Some(path) => subject.acts_on(path),
+            None => resource.units.is_empty(),
+        },
+    };
+    if !reached {
         return Err(Denial::ReadOnly);
     }
     match rule.owner {
@@ -453,6 +509,11 @@ mod tests {
         for (role, action, unit, owned, expected) in cases {
             let me = UserId::new();
             let resource = unit.map_or_else(Resource::collection, Resource::of_unit);
+            // Work issued from the unit it is done in (the issuer's side is tested apart).
+            let resource = match (action, unit) {
+                (VerifyWork | ManageTask, Some(path)) => resource.issued_from(path),
+                _ => resource,
+            };
             let resource = match owned {
                 Nobody => resource,
                 Me(role) => resource.owned(*role, Some(me)),
@@ -464,6 +525,85 @@ mod tests {
                 "{role:?} {action:?} on {unit:?} owned by {owned:?}"
             );
         }
+    }
+
+    /// Accepting, rejecting, deciding extensions, reassigning and cancelling belong to the
+    /// office of the unit that issued the work, not to the office above the unit doing it.
+    #[test]
+    fn the_issuer_side_is_the_issuing_units_office() {
+        let me = UserId::new();
+        let of_district = Resource::of_unit(GRID_A).issued_from(DISTRICT);
+        let of_town = Resource::of_unit(GRID_A).issued_from(TOWN_A);
+        for action in [VerifyWork, ManageTask] {
+            assert_eq!(
+                authorize(&subject(Office, me), action, &of_district),
+                Err(Denial::ReadOnly),
+                "{action:?}"
+            );
+            assert_eq!(authorize(&subject(Office, me), action, &of_town), Ok(()));
+            assert_eq!(
+                authorize(&subject(Leader, me), action, &of_district),
+                Ok(())
+            );
+            assert_eq!(
+                authorize(&subject(Officer, me), action, &of_town),
+                Err(Denial::RoleMayNot)
+            );
+        }
+        // The unit doing the work works on it; the issuer's office may too (its subtree).
+        assert_eq!(
+            authorize(&subject(Officer, me), WorkOnTask, &of_district),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&subject(Inspector, me), WorkOnTask, &of_district),
+            Err(Denial::RoleMayNot)
+        );
+        let partner_task = Resource::of_unit(PARTNER).issued_from(DISTRICT);
+        assert_eq!(
+            authorize(&subject(Officer, me), WorkOnTask, &partner_task),
+            Err(Denial::ReadOnly),
+            "a pairing partner's tasks are read-only"
+        );
+        assert_eq!(
+            authorize(&subject(Officer, me), ReadWork, &partner_task),
+            Ok(())
+        );
+    }
+
+    /// A district's campaign is visible to the towns below it, not to a sibling's subtree
+    /// only because it sees the district by name.
+    #[test]
+    fn work_led_from_above_reaches_down() {
+        let me = UserId::new();
+        let campaign = Resource::led_from(DISTRICT);
+        for role in [Office, Officer, Inspector] {
+            assert_eq!(
+                authorize(&subject(role, me), ReadWork, &campaign),
+                Ok(()),
+                "{role:?}"
+            );
+        }
+        assert_eq!(
+            authorize(&subject(Office, me), ManageCampaignWork, &campaign),
+            Err(Denial::ReadOnly)
+        );
+        let of_town_b = Resource::led_from(TOWN_B);
+        assert_eq!(
+            authorize(&subject(Officer, me), ReadWork, &of_town_b),
+            Err(Denial::Hidden)
+        );
+        let of_grid = Resource::led_from(GRID_A);
+        assert_eq!(authorize(&subject(Officer, me), ReadWork, &of_grid), Ok(()));
+        assert_eq!(
+            authorize(
+                &subject(Officer, me),
+                ReadWork,
+                &Resource::of_unit(DISTRICT)
+            ),
+            Err(Denial::Hidden),
+            "only what reaches down"
+        );
     }
 
     #[test]

@@ -132,6 +132,32 @@ impl Subject {
         self.sees(path) || unit_of_path(path).is_some_and(|id| self.ancestors.contains(&id))
     }
 
+    /// Does the caller work at or below the unit at `path` (one of its subtrees, read-only
+    /// ones included, lies within the unit's)? Work led from a unit reaches the units below.
+    pub fn works_below(&self, path: &str) -> bool {
+        self.roots
+            .iter()
+            .chain(&self.read_roots)
+            .any(|root| root.starts_with(path))
+    }
+
+    /// The ids of the units at and above every subtree the caller sees: the units whose
+    /// led-from-above work ([`Subject::works_below`]) reaches it.
+    pub fn upper_units(&self) -> Vec<UnitId> {
+        let mut ids: Vec<UnitId> = Vec::new();
+        for root in self.roots.iter().chain(&self.read_roots) {
+            for id in ancestors_of_path(root)
+                .into_iter()
+                .chain(unit_of_path(root))
+            {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        ids
+    }
+
     /// Is the unit at `path` inside the subtrees the caller acts on?
     pub fn acts_on(&self, path: &str) -> bool {
         self.role == Role::Admin || covers(&self.roots, path)
@@ -261,6 +287,26 @@ pub fn acting_units(subject: &Subject) -> Option<VisibleUnits> {
             .filter(UnitScope::subtrees(&subject.roots))
             .select(units::id)
     })
+}
+
+/// The ids of the units in the subtree at `path`, as a subquery (list filters "of this
+/// unit and the units below it").
+pub fn units_under(path: &str) -> VisibleUnits {
+    units::table
+        .filter(UnitScope::subtrees(&[path.to_string()]))
+        .select(units::id)
+}
+
+/// The path of a unit, if it exists (for filters by subtree).
+pub fn path_of(
+    conn: &mut crate::db::DbConnection,
+    id: UnitId,
+) -> Result<Option<String>, crate::error::AppError> {
+    Ok(units::table
+        .find(id)
+        .select(units::path)
+        .get_result(conn)
+        .optional()?)
 }
 
 /// The type of [`visible_units`]' subquery.

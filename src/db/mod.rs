@@ -387,6 +387,17 @@ pub fn unique_violation(error: &diesel::result::Error) -> Option<String> {
     }
 }
 
+/// A versioned update found the row changed by another request between its read and its
+/// write (PostgreSQL runs READ COMMITTED): the client retries with a fresh read.
+pub fn concurrent_change(what: &'static str) -> AppError {
+    AppError::conflict(
+        "concurrent_change",
+        format!(
+            "the {what} was changed by another request at the same moment; read it again and retry"
+        ),
+    )
+}
+
 diesel::define_sql_function! {
     /// SQL `lower()`, which both backends have.
     fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;

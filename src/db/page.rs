@@ -44,6 +44,14 @@ pub struct Listed<T> {
 }
 
 impl<T> Listed<T> {
+    /// Nothing matches (a filter naming a record that does not exist).
+    pub fn empty() -> Self {
+        Listed {
+            items: Vec::new(),
+            total: 0,
+        }
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
         Listed {
             items: self.items.into_iter().map(f).collect(),

@@ -77,9 +77,173 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        kind -> Text,
+        name -> Text,
+        description -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        status -> Text,
+        lead_unit_id -> Text,
+        scheme_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Text,
+        campaign_id -> Text,
+        unit_id -> Text,
+        title -> Text,
+        held_at -> Timestamp,
+        place -> Text,
+        chaired_by -> Text,
+        summary -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    meeting_units (meeting_id, unit_id) {
+        meeting_id -> Text,
+        unit_id -> Text,
+    }
+}
+
+diesel::table! {
+    directives (id) {
+        id -> Text,
+        campaign_id -> Text,
+        meeting_id -> Nullable<Text>,
+        unit_id -> Text,
+        title -> Text,
+        body -> Text,
+        issued_by -> Text,
+        priority -> Text,
+        default_due_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> Text,
+        directive_id -> Text,
+        campaign_id -> Text,
+        unit_id -> Text,
+        assignee_id -> Nullable<Text>,
+        title -> Text,
+        priority -> Text,
+        due_at -> Timestamp,
+        original_due_at -> Timestamp,
+        status -> Text,
+        progress -> Integer,
+        rework_count -> Integer,
+        weight -> Integer,
+        extension_due_at -> Nullable<Timestamp>,
+        extension_note -> Nullable<Text>,
+        extension_requested_by -> Nullable<Text>,
+        extension_requested_at -> Nullable<Timestamp>,
+        started_at -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+        submitted_by -> Nullable<Text>,
+        accepted_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> Text,
+        campaign_id -> Text,
+        unit_id -> Text,
+        title -> Text,
+        date -> Date,
+        place -> Text,
+        participants -> Integer,
+        volunteer_hours -> Double,
+        beneficiaries -> Integer,
+        description -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        actor_id -> Nullable<Text>,
+        at -> Timestamp,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        note -> Nullable<Text>,
+        changes -> Text,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        task_id -> Nullable<Text>,
+        title -> Text,
+        body -> Text,
+        dedup_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        body -> Text,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_claims (name) {
+        name -> Text,
+        claimed_by -> Text,
+        claimed_until -> Timestamp,
+        last_run_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(tasks -> directives (directive_id));
+diesel::joinable!(tasks -> units (unit_id));
+diesel::joinable!(directives -> campaigns (campaign_id));
+diesel::joinable!(meeting_units -> meetings (meeting_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -87,5 +251,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     sessions,
     login_throttles,
-    pairings
+    pairings,
+    campaigns,
+    meetings,
+    meeting_units,
+    directives,
+    tasks,
+    activities,
+    events,
+    notifications,
+    idempotency_keys,
+    job_claims
 );

@@ -19,6 +19,11 @@ pub fn load(
     progress: &mut dyn FnMut(&str),
 ) -> AppResult<(Loaded, Description)> {
     let district = district()?;
-    let loaded = world::load(conn, &district, &mut |p| password::hash(p), progress)?;
+    let with = world::Loader {
+        hash: &mut |p| password::hash(p),
+        now: crate::db::now(),
+        progress,
+    };
+    let loaded = world::load(conn, &district, with)?;
     Ok((loaded, district))
 }

@@ -60,11 +60,25 @@ fn is_json(value: Option<&header::HeaderValue>) -> bool {
 /// the 401/403 of the [`Actor`](crate::auth::Actor) and a caller could learn about an
 /// operation it may not perform.
 #[derive(Debug)]
-pub struct Json<T>(AppResult<T>);
+pub struct Json<T> {
+    value: AppResult<T>,
+    /// SHA-256 of the body's bytes, hex: what an `Idempotency-Key` is bound to.
+    digest: String,
+}
 
 impl<T> Json<T> {
     pub fn into_inner(self) -> AppResult<T> {
-        self.0
+        self.value
+    }
+
+    /// SHA-256 of the body as received (hex).
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// The body and its digest.
+    pub fn into_parts(self) -> (AppResult<T>, String) {
+        (self.value, self.digest)
     }
 }
 
@@ -99,12 +113,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     }
                     body.extend_from_slice(&chunk);
                 }
-                parse_json(&body)
+                let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body));
+                Ok((parse_json(&body), digest))
             };
             let read = tokio::time::timeout(limits.timeout, read);
-            Ok(Json(read.await.unwrap_or(Err(AppError::RequestTimeout {
-                secs: limits.timeout.as_secs(),
-            }))))
+            let (value, digest) = match read.await {
+                Ok(Ok((value, digest))) => (value, digest),
+                Ok(Err(e)) => (Err(e), String::new()),
+                Err(_) => (
+                    Err(AppError::RequestTimeout {
+                        secs: limits.timeout.as_secs(),
+                    }),
+                    String::new(),
+                ),
+            };
+            Ok(Json { value, digest })
         })
     }
 }
@@ -171,9 +194,17 @@ fn clean_message(err: &serde_json::Error) -> String {
     }
 }
 
+/// Query parameters as a struct. A parameter may repeat where the struct takes a list
+/// (`status=assigned&status=in_progress`); elsewhere a repeat is an error naming it.
+///
+/// An empty value (`page=`) is refused, naming the parameter, except for the free-text `q`
+/// (an empty search is no search): the deserialiser would read it as absent.
 fn parse_query<T: DeserializeOwned>(req: &HttpRequest) -> AppResult<T> {
-    let de =
-        serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
+    let query = req.query_string().as_bytes();
+    if let Some((name, _)) = form_urlencoded::parse(query).find(|(k, v)| v.is_empty() && k != "q") {
+        return Err(AppError::bad_parameter(&name, "must not be empty"));
+    }
+    let de = serde_html_form::Deserializer::from_bytes(query);
     serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
         let path = err.path().to_string();
         let message = err.into_inner().to_string();
@@ -183,7 +214,8 @@ fn parse_query<T: DeserializeOwned>(req: &HttpRequest) -> AppResult<T> {
                 .nth(1)
                 .map(str::to_string)
                 .unwrap_or_else(|| "query".into()),
-            other => other.to_string(),
+            // A repeated parameter's path is `status[1]`: the parameter is `status`.
+            other => other.split('[').next().unwrap_or(other).to_string(),
         };
         AppError::bad_parameter(&name, message)
     })
@@ -232,6 +264,14 @@ pub fn not_null<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
+}
+
+/// For clearable fields of a `PATCH` body: absent is `None` (leave as is, with
+/// `#[serde(default)]`), `null` is `Some(None)` (clear it).
+pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// The `{id}` path segment, parsed as `T` (an id type: a bad one is a 400 naming `id`).

@@ -2,18 +2,22 @@
 //! details (ours, and handlers for actix's own), the list envelope, the request
 //! middleware, and the fallback for unknown routes and methods.
 
+pub mod conditional;
 pub mod errors;
 pub mod extract;
 pub mod fallback;
 pub mod middleware;
 pub mod pagination;
+pub mod reply;
 
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use serde::Serialize;
 
+pub use conditional::IfMatch;
 pub use extract::{Id, Json, ListQuery, Query};
 pub use pagination::{Page, PageParams};
+pub use reply::Reply;
 
 /// The client's address: the TCP peer, unless the peer is a trusted proxy
 /// (`TRUSTED_PROXIES`); then the nearest address in `X-Forwarded-For` that is not itself a
@@ -61,6 +65,7 @@ pub fn cors(allowed: &[String]) -> actix_cors::Cors {
             header::ETAG,
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static(reply::REPLAYED_HEADER),
         ])
         .max_age(3600);
     for origin in allowed {

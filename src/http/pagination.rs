@@ -39,6 +39,10 @@ impl PageParams {
     }
 }
 
+/// The filter of a list that has none beyond paging.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct NoFilter {}
+
 /// A page of a list. Every list endpoint answers with this envelope.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {

@@ -12,9 +12,10 @@ use crate::db::schema::{pairings, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::ids::{PairingId, UnitId};
+use crate::names::Names;
 use crate::pairings::forms::{NewPairing, PairingFilter, PairingSort};
 use crate::pairings::rules;
-use crate::units::model::{referenced, UnitNames, UnitRow};
+use crate::units::model::{referenced, UnitRow};
 use crate::units::UnitKind;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -47,13 +48,13 @@ pub struct Pairing {
 
 impl Pairing {
     /// The view of `row`, with its units' names from `names`.
-    pub fn new(row: PairingRow, names: &UnitNames) -> Self {
+    pub fn new(row: PairingRow, names: &Names) -> Self {
         Pairing {
             id: row.id,
             department_id: row.department_id,
-            department_name: names.name(row.department_id),
+            department_name: names.unit(row.department_id),
             partner_id: row.partner_id,
-            partner_name: names.name(row.partner_id),
+            partner_name: names.unit(row.partner_id),
             note: row.note,
             created_at: row.created_at.and_utc(),
         }
@@ -62,9 +63,10 @@ impl Pairing {
 
 /// The views of `rows`, with their units' names (one query for all).
 pub fn views(conn: &mut DbConnection, rows: Vec<PairingRow>) -> AppResult<Vec<Pairing>> {
-    let names = UnitNames::load(
+    let names = Names::load(
         conn,
         rows.iter().flat_map(|r| [r.department_id, r.partner_id]),
+        [],
     )?;
     Ok(rows.into_iter().map(|r| Pairing::new(r, &names)).collect())
 }

@@ -1,23 +1,16 @@
 //! What clients send about units, and the only place it is checked. A checked form is a
 //! different type from the raw one, so a model function cannot receive unchecked input.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::coords::{to_wgs84, CoordType};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::extract::not_null;
+use crate::http::extract::{not_null, nullable};
 use crate::ids::{UnitId, UserId};
 use crate::units::geometry::{self, Geometry};
 use crate::units::rules::{self, UnitKind, MAX_NAME_CHARS};
 use crate::validate::{self, Checks};
-
-/// Distinguishes an absent field (leave as is) from an explicit `null` (clear it).
-pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

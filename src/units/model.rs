@@ -12,6 +12,7 @@ use crate::db::schema::{pairings, units, users};
 use crate::db::{self, Backend, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::ids::{UnitId, UserId};
+use crate::names::Names;
 use crate::units::forms::{CheckedBoundary, Point, UnitChange, UnitDraft, UnitFilter, UnitSort};
 use crate::units::geometry::{self, Geometry, StoredGeometry};
 use crate::units::rules::{self, UnitKind};
@@ -78,25 +79,13 @@ pub struct Unit {
 }
 
 /// The views of `rows`: with the names of their ancestors and of their leaders, looked up
-/// together (at most two queries for a whole page).
+/// together (one query for a whole page).
 pub fn views(conn: &mut DbConnection, rows: Vec<UnitRow>) -> AppResult<Vec<Unit>> {
-    let names = UnitNames::load(
+    let names = Names::load(
         conn,
         rows.iter().flat_map(|r| scope::ancestors_of_path(&r.path)),
+        rows.iter().filter_map(|r| r.leader_id),
     )?;
-    let mut leader_ids: Vec<UserId> = rows.iter().filter_map(|r| r.leader_id).collect();
-    leader_ids.sort();
-    leader_ids.dedup();
-    let leaders: std::collections::HashMap<UserId, String> = if leader_ids.is_empty() {
-        Default::default()
-    } else {
-        users::table
-            .filter(users::id.eq_any(leader_ids))
-            .select((users::id, users::display_name))
-            .load::<(UserId, String)>(conn)?
-            .into_iter()
-            .collect()
-    };
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -104,13 +93,13 @@ pub fn views(conn: &mut DbConnection, rows: Vec<UnitRow>) -> AppResult<Vec<Unit>
                 .into_iter()
                 .map(|id| UnitRef {
                     id,
-                    name: names.name(id),
+                    name: names.unit(id),
                 })
                 .collect();
             Unit {
                 path_names: ancestors.iter().map(|a| a.name.clone()).collect(),
                 ancestors,
-                leader_name: row.leader_id.and_then(|l| leaders.get(&l).cloned()),
+                leader_name: names.user_opt(row.leader_id),
                 id: row.id,
                 code: row.code,
                 name: row.name,
@@ -176,31 +165,6 @@ fn bbox_columns(boundary: Option<&CheckedBoundary>) -> Bbox {
     }
 }
 
-/// Names of units, looked up together (views show names beside ids).
-#[derive(Debug, Default)]
-pub struct UnitNames(std::collections::HashMap<UnitId, String>);
-
-impl UnitNames {
-    pub fn load(conn: &mut DbConnection, ids: impl IntoIterator<Item = UnitId>) -> AppResult<Self> {
-        let mut ids: Vec<UnitId> = ids.into_iter().collect();
-        ids.sort();
-        ids.dedup();
-        if ids.is_empty() {
-            return Ok(UnitNames::default());
-        }
-        let rows: Vec<(UnitId, String)> = units::table
-            .filter(units::id.eq_any(ids))
-            .select((units::id, units::name))
-            .load(conn)?;
-        Ok(UnitNames(rows.into_iter().collect()))
-    }
-
-    /// The name of `id` (empty if it was not loaded: a unit deleted since).
-    pub fn name(&self, id: UnitId) -> String {
-        self.0.get(&id).cloned().unwrap_or_default()
-    }
-}
-
 pub fn find(conn: &mut DbConnection, id: UnitId) -> AppResult<UnitRow> {
     crate::on_backend!(conn, |c| units::table
         .find(id)
@@ -224,6 +188,28 @@ pub fn referenced(conn: &mut DbConnection, id: UnitId, field: &str) -> AppResult
         AppError::NotFound(_) => AppError::invalid(field, "no such unit"),
         other => other,
     })
+}
+
+/// A unit that a form names in `field` as the one to act for (a campaign's lead unit, a
+/// task's unit): it must exist, be visible to the caller, and lie where the caller may do
+/// `action`. Otherwise a 422 naming the field (an unknown and an unseen unit alike).
+pub fn actionable(
+    conn: &mut DbConnection,
+    actor: &crate::auth::Actor,
+    id: UnitId,
+    field: &str,
+    action: crate::auth::Action,
+) -> AppResult<UnitRow> {
+    let unit = referenced(conn, id, field)?;
+    match crate::auth::policy::authorize(&actor.subject, action, &Resource::of_unit(&unit.path)) {
+        Ok(()) => Ok(unit),
+        Err(crate::auth::policy::Denial::Hidden) => Err(AppError::invalid(field, "no such unit")),
+        Err(crate::auth::policy::Denial::RoleMayNot) => Err(AppError::forbidden()),
+        Err(_) => Err(AppError::invalid(
+            field,
+            "is outside the units you may act for",
+        )),
+    }
 }
 
 /// The parent named by a form, or a 422 naming `parent_id`.

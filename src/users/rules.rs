@@ -80,6 +80,8 @@ mod tests {
     fn an_admin_cannot_lock_themselves_out() {
         let me = UserId::new();
         let admin = Actor {
+            unit_id: crate::ids::UnitId::new(),
+            unit_path: String::new(),
             id: me,
             username: "admin".into(),
             role: Role::Admin,

@@ -7,7 +7,11 @@
 //! Loading is idempotent: what already exists (a unit by code, a user by username, a
 //! pairing by its two units) is left as it is and reported as existing.
 
+pub mod work;
+
 use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDateTime;
 
 use serde::Deserialize;
 
@@ -32,6 +36,14 @@ pub struct Description {
     pub users: Vec<UserSpec>,
     #[serde(default)]
     pub pairings: Vec<PairingSpec>,
+    #[serde(default)]
+    pub campaigns: Vec<work::CampaignSpec>,
+    #[serde(default)]
+    pub meetings: Vec<work::MeetingSpec>,
+    #[serde(default)]
+    pub directives: Vec<work::DirectiveSpec>,
+    #[serde(default)]
+    pub activities: Vec<work::ActivitySpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -105,6 +117,8 @@ pub struct Loaded {
     pub units: BTreeMap<String, UnitId>,
     pub users: BTreeMap<String, UserId>,
     pub pairings: BTreeMap<String, PairingId>,
+    /// Campaigns, meetings, directives, tasks and activities, by key.
+    pub work: work::LoadedWork,
     pub created: Created,
 }
 
@@ -116,6 +130,7 @@ pub struct Created {
     pub users: Vec<String>,
     pub pairings: usize,
     pub leaders: usize,
+    pub work: work::CreatedWork,
 }
 
 impl Description {
@@ -126,19 +141,32 @@ impl Description {
 
     /// Number of progress steps [`load`] reports, for a progress bar.
     pub fn steps(&self) -> u64 {
-        (self.units.len() + 2 * self.users.len() + self.pairings.len()) as u64
+        (self.units.len() + 2 * self.users.len() + self.pairings.len()) as u64 + self.work().steps()
+    }
+
+    /// The campaign work it describes.
+    pub fn work(&self) -> work::WorkSpec {
+        work::WorkSpec {
+            campaigns: self.campaigns.clone(),
+            meetings: self.meetings.clone(),
+            directives: self.directives.clone(),
+            activities: self.activities.clone(),
+        }
     }
 }
 
-/// Loads `world`. `hash` turns a password into its stored hash (called before the
-/// transaction: argon2 is slow on purpose); `progress` is called once per record.
-pub fn load(
-    conn: &mut DbConnection,
-    world: &Description,
-    hash: &mut dyn FnMut(&str) -> AppResult<String>,
-    progress: &mut dyn FnMut(&str),
-) -> AppResult<Loaded> {
-    load_onto(conn, world, &Loaded::default(), hash, progress)
+/// How a load runs: passwords to hashes (called before the transaction: argon2 is slow on
+/// purpose), the moment relative times count from, and a progress callback (once per
+/// record).
+pub struct Loader<'a> {
+    pub hash: &'a mut dyn FnMut(&str) -> AppResult<String>,
+    pub now: NaiveDateTime,
+    pub progress: &'a mut dyn FnMut(&str),
+}
+
+/// Loads `world`.
+pub fn load(conn: &mut DbConnection, world: &Description, with: Loader<'_>) -> AppResult<Loaded> {
+    load_onto(conn, world, &Loaded::default(), with)
 }
 
 /// Loads `world` on top of an earlier load: its records may refer to `base`'s keys.
@@ -146,9 +174,13 @@ pub fn load_onto(
     conn: &mut DbConnection,
     world: &Description,
     base: &Loaded,
-    hash: &mut dyn FnMut(&str) -> AppResult<String>,
-    progress: &mut dyn FnMut(&str),
+    with: Loader<'_>,
 ) -> AppResult<Loaded> {
+    let Loader {
+        hash,
+        now,
+        progress,
+    } = with;
     let mut hashes: HashMap<&str, String> = HashMap::new();
     for user in &world.users {
         if !hashes.contains_key(user.password.as_str()) {
@@ -205,6 +237,7 @@ pub fn load_onto(
                 };
             loaded.pairings.insert(pairing.key(), id);
         }
+        work::load(conn, &world.work(), &mut loaded, now, progress)?;
         Ok(loaded)
     })
 }

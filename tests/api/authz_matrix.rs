@@ -40,10 +40,19 @@ use actix_web::http::Method;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
+use campaign_tracker::activities::model::ActivityRow;
 use campaign_tracker::auth::sessions::{self, RefreshTokenRow};
-use campaign_tracker::db::schema::{pairings, refresh_tokens, units, users};
+use campaign_tracker::campaigns::model::CampaignRow;
+use campaign_tracker::db::schema::{
+    activities, campaigns, directives, events, meeting_units, meetings, notifications, pairings,
+    refresh_tokens, tasks, units, users,
+};
+use campaign_tracker::directives::model::DirectiveRow;
+use campaign_tracker::events::EventRow;
 use campaign_tracker::ids::{SessionId, UserId};
+use campaign_tracker::meetings::model::MeetingRow;
 use campaign_tracker::pairings::model::PairingRow;
+use campaign_tracker::tasks::model::TaskRow;
 use campaign_tracker::units::model::UnitRow;
 use campaign_tracker::users::model::UserRow;
 
@@ -78,6 +87,16 @@ enum Kind {
     LeafUnit,
     User,
     Pairing,
+    Campaign,
+    Meeting,
+    Directive,
+    /// A task in progress.
+    Task,
+    /// A submitted task, waiting for the issuer's side.
+    SubmittedTask,
+    Activity,
+    /// A notification of the office's (the only caller that finds its own).
+    Notification,
 }
 
 /// Where a kind's targets are, by fixture key.
@@ -135,11 +154,78 @@ const TARGETS: &[Target] = &[
         outside: "PB",
         partner_outside: "PXC",
     },
+    Target {
+        kind: Kind::Campaign,
+        collection: "campaigns",
+        inside: "CA",
+        inspector: "CA",
+        partner: "CA",
+        outside: "CB",
+        partner_outside: "CC",
+    },
+    Target {
+        kind: Kind::Meeting,
+        collection: "meetings",
+        inside: "MA",
+        inspector: "MA",
+        partner: "MA",
+        outside: "MB",
+        partner_outside: "MC",
+    },
+    Target {
+        kind: Kind::Directive,
+        collection: "directives",
+        inside: "DA",
+        inspector: "DA",
+        partner: "DA",
+        outside: "DB",
+        partner_outside: "DC",
+    },
+    Target {
+        kind: Kind::Task,
+        collection: "tasks",
+        inside: "TA",
+        inspector: "TGA",
+        partner: "TA",
+        outside: "TB",
+        partner_outside: "TC",
+    },
+    Target {
+        kind: Kind::SubmittedTask,
+        collection: "tasks",
+        inside: "TS",
+        inspector: "TS",
+        partner: "TS",
+        outside: "TBS",
+        partner_outside: "TCS",
+    },
+    Target {
+        kind: Kind::Activity,
+        collection: "activities",
+        inside: "AA",
+        inspector: "AA",
+        partner: "AA",
+        outside: "AB",
+        partner_outside: "AC",
+    },
+    Target {
+        kind: Kind::Notification,
+        collection: "notifications",
+        inside: "NOFFICE",
+        inspector: "NOFFICE",
+        partner: "NOFFICE",
+        outside: "NOFFICE_B",
+        partner_outside: "NOFFICE_B",
+    },
 ];
 
 /// Per kind and caller: the fixture key of a record the caller owns (the one it submitted,
 /// reported, is assigned…), for rows whose answer depends on ownership (`Cases::owned`).
-const OWNED: &[(Kind, &str, &str)] = &[(Kind::User, "admin", "admin")];
+const OWNED: &[(Kind, &str, &str)] = &[
+    (Kind::User, "admin", "admin"),
+    // The office submitted TSO itself: it may not accept its own submission.
+    (Kind::SubmittedTask, "office", "TSO"),
+];
 
 fn owned_key(kind: Kind, caller: &str) -> Option<&'static str> {
     OWNED
@@ -149,7 +235,16 @@ fn owned_key(kind: Kind, caller: &str) -> Option<&'static str> {
 }
 
 /// The collections of the fixture, in the order they are checked.
-const COLLECTIONS: [&str; 3] = ["units", "pairings", "users"];
+const COLLECTIONS: [&str; 8] = [
+    "units",
+    "pairings",
+    "users",
+    "campaigns",
+    "meetings",
+    "directives",
+    "tasks",
+    "activities",
+];
 
 /// What each caller may see of the fixture, by collection (keys of `World`), written out
 /// rather than derived so that the test can disagree with the scoping code. [`fixture`]
@@ -163,8 +258,13 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("pairings", "PA PB PXC"),
             (
                 "users",
-                "admin leader office officer inspector officer_b partner",
+                "admin leader office officer inspector officer_b partner office_b office_c",
             ),
+            ("campaigns", "CA CB CC"),
+            ("meetings", "MA MB MC"),
+            ("directives", "DA DB DC DS"),
+            ("tasks", "TA TGA TS TSO TB TBS TC TCS"),
+            ("activities", "AA AB AC"),
         ],
     ),
     (
@@ -173,6 +273,11 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("units", "D A VA GA GA2 B VB GB P C GC X"),
             ("pairings", "PA PB PXC"),
             ("users", "leader"),
+            ("campaigns", "CA CB CC"),
+            ("meetings", "MA MB MC"),
+            ("directives", "DA DB DC DS"),
+            ("tasks", "TA TGA TS TSO TB TBS TC TCS"),
+            ("activities", "AA AB AC"),
         ],
     ),
     (
@@ -182,6 +287,11 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("pairings", "PA"),
             // An office reads the accounts of its own units (never an admin's).
             ("users", "office officer inspector"),
+            ("campaigns", "CA"),
+            ("meetings", "MA"),
+            ("directives", "DA DS"),
+            ("tasks", "TA TGA TS TSO"),
+            ("activities", "AA"),
         ],
     ),
     (
@@ -190,6 +300,11 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("units", "A VA GA GA2"),
             ("pairings", "PA"),
             ("users", "officer"),
+            ("campaigns", "CA"),
+            ("meetings", "MA"),
+            ("directives", "DA DS"),
+            ("tasks", "TA TGA TS TSO"),
+            ("activities", "AA"),
         ],
     ),
     (
@@ -199,6 +314,12 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("units", "D A VA GA"),
             ("pairings", ""),
             ("users", "inspector"),
+            // What is led from the units above it, and the tasks of its grid.
+            ("campaigns", "CA"),
+            ("meetings", "MA"),
+            ("directives", "DA DS"),
+            ("tasks", "TGA"),
+            ("activities", ""),
         ],
     ),
     (
@@ -208,9 +329,26 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("units", "P A VA GA GA2 B VB GB"),
             ("pairings", "PA PB"),
             ("users", "partner"),
+            ("campaigns", "CA CB"),
+            ("meetings", "MA MB"),
+            ("directives", "DA DS DB"),
+            ("tasks", "TA TGA TS TSO TB TBS"),
+            ("activities", "AA AB"),
         ],
     ),
-    (ANON, &[("units", ""), ("pairings", ""), ("users", "")]),
+    (
+        ANON,
+        &[
+            ("units", ""),
+            ("pairings", ""),
+            ("users", ""),
+            ("campaigns", ""),
+            ("meetings", ""),
+            ("directives", ""),
+            ("tasks", ""),
+            ("activities", ""),
+        ],
+    ),
 ];
 
 /// The fixture keys of `collection` that `caller` may see.
@@ -253,7 +391,6 @@ impl Cases {
     }
 
     /// A target the caller owns (see [`OWNED`]) gets `status`.
-    #[allow(dead_code)]
     const fn owned(mut self, status: u16) -> Cases {
         self.owned = Some(status);
         self
@@ -292,6 +429,24 @@ impl Expect {
             officer: Cases::all(403),
             inspector: Cases::all(403),
             partner: Cases::all(403),
+            anon: 401,
+        }
+    }
+
+    /// The listed roles get `ok`, inside and outside; every other signed-in caller gets
+    /// `refused` (for operations on collections, where the role alone decides).
+    fn roles(allowed: &[&str], ok: u16, refused: u16) -> Expect {
+        let cases = |role: &str| {
+            let status = if allowed.contains(&role) { ok } else { refused };
+            on(status, status)
+        };
+        Expect {
+            admin: cases("admin"),
+            leader: cases("leader"),
+            office: cases("office"),
+            officer: cases("officer"),
+            inspector: cases("inspector"),
+            partner: cases("partner"),
             anon: 401,
         }
     }
@@ -340,6 +495,43 @@ fn rows() -> Vec<Row> {
         inspector: on(200, 404).missing(404),
         // What its pairings hold, read-only.
         partner: on(200, 404).missing(404),
+        anon: 401,
+    };
+    // The lead unit's office runs a campaign; leaders read but do not run campaigns.
+    let manage_campaigns = Expect {
+        admin: on(200, 200).missing(404),
+        leader: on(403, 403).missing(404),
+        office: on(200, 404).missing(404),
+        officer: on(403, 404).missing(404),
+        inspector: on(403, 404).missing(404),
+        partner: on(403, 404).missing(404),
+        anon: 401,
+    };
+    // Recording a meeting or issuing a directive under the inside campaign (CA) or the
+    // outside one (CB, which the A side does not see: a 422 naming campaign_id).
+    let issue = Expect {
+        office: on(201, 422),
+        ..Expect::roles(&["admin", "leader"], 201, 403)
+    };
+    // The issuing unit's side: its office, leaders, admins.
+    let issuer_side = Expect {
+        admin: on(200, 200).missing(404),
+        leader: on(200, 200).missing(404),
+        office: on(200, 404).missing(404),
+        officer: on(403, 404).missing(404),
+        inspector: on(403, 404).missing(404),
+        partner: on(403, 404).missing(404),
+        anon: 401,
+    };
+    // The task's unit works on it (its officers and office; admins anywhere); leaders
+    // read it; a pairing partner reads it only.
+    let work_on_tasks = Expect {
+        admin: on(200, 200).missing(404),
+        leader: on(403, 403).missing(404),
+        office: on(200, 404).missing(404),
+        officer: on(200, 404).missing(404),
+        inspector: on(403, 404).missing(404),
+        partner: on(403, 404).missing(404),
         anon: 401,
     };
     vec![
@@ -570,6 +762,271 @@ fn rows() -> Vec<Row> {
             |c| c.at(),
             Expect::admin_only(204),
         ),
+        // Campaigns: read by scope (led from the caller's units or above, or holding its
+        // tasks); created and run by the lead unit's office.
+        row(
+            "GET /api/v1/campaigns",
+            Kind::None,
+            |c| c.list("unit_id"),
+            Expect::signed_in(200),
+        )
+        .lists("campaigns"),
+        row(
+            "POST /api/v1/campaigns",
+            Kind::None,
+            |c| {
+                c.plain().json(json!({
+                    "kind": "civilized_city",
+                    "name": format!("矩阵创城{}", c.n),
+                    "starts_on": "2020-07-24",
+                    "ends_on": "2020-10-31",
+                    "lead_unit_id": c.town(),
+                }))
+            },
+            Expect {
+                // B is not a unit the office sees: a 422 naming lead_unit_id.
+                office: on(201, 422),
+                ..Expect::roles(&["admin"], 201, 403)
+            },
+        ),
+        row(
+            "GET /api/v1/campaigns/{id}",
+            Kind::Campaign,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        row(
+            "PATCH /api/v1/campaigns/{id}",
+            Kind::Campaign,
+            |c| {
+                c.at()
+                    .json(json!({"description": format!("矩阵修改{}", c.n)}))
+            },
+            manage_campaigns,
+        ),
+        row(
+            "POST /api/v1/campaigns/{id}/transitions",
+            Kind::Campaign,
+            |c| c.at().json(json!({"action": "close", "note": "矩阵"})),
+            manage_campaigns,
+        ),
+        row(
+            "GET /api/v1/campaigns/{id}/events",
+            Kind::Campaign,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        // Meetings and directives: recorded and issued by leaders, offices (from their own
+        // unit, under a campaign they see) and admins.
+        row(
+            "GET /api/v1/meetings",
+            Kind::None,
+            |c| c.list("unit_id"),
+            Expect::signed_in(200),
+        ),
+        row(
+            "POST /api/v1/meetings",
+            Kind::None,
+            |c| {
+                c.plain().json(json!({
+                    "campaign_id": c.campaign(),
+                    "title": format!("矩阵会议{}", c.n),
+                    "held_at": "2020-07-24T09:00:00+08:00",
+                }))
+            },
+            issue,
+        ),
+        row(
+            "GET /api/v1/meetings/{id}",
+            Kind::Meeting,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        row(
+            "PATCH /api/v1/meetings/{id}",
+            Kind::Meeting,
+            |c| c.at().json(json!({"summary": format!("矩阵纪要{}", c.n)})),
+            issuer_side,
+        ),
+        row(
+            "GET /api/v1/directives",
+            Kind::None,
+            |c| c.list("campaign_id"),
+            Expect::signed_in(200),
+        )
+        .lists("directives"),
+        row(
+            "POST /api/v1/directives",
+            Kind::None,
+            |c| {
+                c.plain().json(json!({
+                    "campaign_id": c.campaign(),
+                    "title": format!("矩阵指示{}", c.n),
+                    "priority": "high",
+                }))
+            },
+            issue,
+        ),
+        row(
+            "GET /api/v1/directives/{id}",
+            Kind::Directive,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        row(
+            "PATCH /api/v1/directives/{id}",
+            Kind::Directive,
+            |c| c.at().json(json!({"body": format!("矩阵补充{}", c.n)})),
+            issuer_side,
+        ),
+        // A split of DA to VA (free) inside, of DB (issued from B) to VA outside: a leader
+        // or an admin may split any directive to any unit.
+        row(
+            "POST /api/v1/directives/{id}/tasks",
+            Kind::Directive,
+            |c| {
+                c.at().json(json!({
+                    "unit_ids": [c.w.unit("VA")],
+                    "due_at": "2099-07-24T18:00:00+08:00",
+                }))
+            },
+            Expect {
+                admin: on(201, 201).missing(404),
+                leader: on(201, 201).missing(404),
+                office: on(201, 404).missing(404),
+                ..issuer_side
+            },
+        ),
+        row(
+            "GET /api/v1/directives/{id}/events",
+            Kind::Directive,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        // Tasks: the unit's side works on them; the issuer's side checks them.
+        row(
+            "GET /api/v1/tasks",
+            Kind::None,
+            |c| c.list("unit_id"),
+            Expect::signed_in(200),
+        )
+        .lists("tasks"),
+        row(
+            "GET /api/v1/tasks/{id}",
+            Kind::Task,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        // Accepting: the issuer's side, never whoever submitted (the office submitted TSO
+        // itself). The unit's own transitions are covered by the progress row's rules and
+        // by tests/api/tasks.rs.
+        row(
+            "POST /api/v1/tasks/{id}/transitions",
+            Kind::SubmittedTask,
+            |c| c.at().json(json!({"action": "accept"})),
+            Expect {
+                admin: on(200, 200).missing(404),
+                leader: on(200, 200).missing(404),
+                office: on(200, 404).missing(404).owned(403),
+                officer: on(403, 404).missing(404),
+                inspector: Cases::all(404),
+                partner: on(403, 404).missing(404),
+                anon: 401,
+            },
+        ),
+        row(
+            "POST /api/v1/tasks/{id}/progress",
+            Kind::Task,
+            |c| c.at().json(json!({"progress": 60, "note": "矩阵进度"})),
+            work_on_tasks,
+        ),
+        row(
+            "GET /api/v1/tasks/{id}/events",
+            Kind::Task,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        // Activities: recorded by their unit's officers and office.
+        row(
+            "GET /api/v1/activities",
+            Kind::None,
+            |c| c.list("unit_id"),
+            Expect::signed_in(200),
+        )
+        .lists("activities"),
+        row(
+            "POST /api/v1/activities",
+            Kind::None,
+            |c| {
+                let unit = c.town().to_string();
+                c.plain().json(json!({
+                    "campaign_id": c.campaign(),
+                    "unit_id": unit,
+                    "title": format!("矩阵活动{}", c.n),
+                    "date": "2020-07-20",
+                    "participants": 3,
+                }))
+            },
+            Expect {
+                // CB is not a campaign the A side sees: a 422 naming campaign_id. The
+                // partner may record its department's activities, not A's or B's.
+                office: on(201, 422),
+                officer: on(201, 422),
+                partner: on(422, 422),
+                ..Expect::roles(&["admin"], 201, 403)
+            },
+        ),
+        row(
+            "GET /api/v1/activities/{id}",
+            Kind::Activity,
+            |c| c.at(),
+            Expect {
+                // No activity belongs to the inspector's grid.
+                inspector: Cases::all(404),
+                ..read_by_scope
+            },
+        ),
+        row(
+            "PATCH /api/v1/activities/{id}",
+            Kind::Activity,
+            |c| c.at().json(json!({"participants": 5 + c.n})),
+            Expect {
+                admin: on(200, 200).missing(404),
+                leader: on(403, 403).missing(404),
+                office: on(200, 404).missing(404),
+                officer: on(200, 404).missing(404),
+                inspector: Cases::all(404),
+                partner: on(403, 404).missing(404),
+                anon: 401,
+            },
+        ),
+        // Notifications: one's own inbox; another user's notification is not found.
+        row(
+            "GET /api/v1/notifications",
+            Kind::None,
+            |c| c.plain(),
+            Expect::signed_in(200),
+        ),
+        row(
+            "POST /api/v1/notifications/read-all",
+            Kind::None,
+            |c| c.plain().unchanged_if(true),
+            Expect::signed_in(200),
+        ),
+        row(
+            "POST /api/v1/notifications/{id}/read",
+            Kind::Notification,
+            |c| c.at().unchanged_if(true),
+            Expect {
+                admin: Cases::all(404),
+                leader: Cases::all(404),
+                office: on(200, 404).missing(404),
+                officer: Cases::all(404),
+                inspector: Cases::all(404),
+                partner: Cases::all(404),
+                anon: 401,
+            },
+        ),
     ]
 }
 
@@ -777,6 +1234,12 @@ impl Ctx<'_> {
         self.side("A", "B")
     }
 
+    /// The campaign work is recorded under: CA inside, CB outside.
+    fn campaign(&self) -> &str {
+        let key = if self.scope == Scope::Out { "CB" } else { "CA" };
+        &self.w.campaigns[key]
+    }
+
     /// A pairing partner not yet paired.
     fn village(&self) -> &str {
         self.side("VA", "VB")
@@ -826,6 +1289,12 @@ impl Collections for World {
             "units" => &self.units,
             "users" => &self.users,
             "pairings" => &self.pairings,
+            "campaigns" => &self.campaigns,
+            "meetings" => &self.meetings,
+            "directives" => &self.directives,
+            "tasks" => &self.tasks,
+            "activities" => &self.activities,
+            "notifications" => &self.notifications,
             other => panic!("no collection {other} in the fixture world"),
         }
     }
@@ -852,16 +1321,77 @@ const MATRIX_WORLD: &str = r#"{
         {"key": "X", "code": "HZGX-ZGH", "name": "区总工会", "kind": "department", "parent": "D"}
     ],
     "users": [
-        {"key": "partner", "username": "dqgzb_officer", "display_name": "党群工作部干事", "role": "officer", "unit": "P", "password": "fixture-password-1"}
+        {"key": "partner", "username": "dqgzb_officer", "display_name": "党群工作部干事", "role": "officer", "unit": "P", "password": "fixture-password-1"},
+        {"key": "office_b", "username": "office_b", "display_name": "马岭岗镇党政办", "role": "office", "unit": "B", "password": "fixture-password-1"},
+        {"key": "office_c", "username": "office_c", "display_name": "都司镇党政办", "role": "office", "unit": "C", "password": "fixture-password-1"}
     ],
     "pairings": [
         {"key": "PXC", "department": "X", "partner": "C", "note": "志愿服务"}
+    ],
+    "campaigns": [
+        {"key": "CA", "kind": "civilized_city", "name": "吕陵镇创城攻坚", "starts_on": {"days": -30}, "ends_on": {"days": 60}, "lead": "A", "by": "office", "status": "active"},
+        {"key": "CB", "kind": "flood_prep", "name": "马岭岗镇防汛备汛", "starts_on": {"days": -30}, "ends_on": {"days": 60}, "lead": "B", "by": "office_b", "status": "active"},
+        {"key": "CC", "kind": "volunteer", "name": "都司镇志愿服务", "starts_on": {"days": -30}, "ends_on": {"days": 60}, "lead": "C", "by": "office_c", "status": "active"}
+    ],
+    "meetings": [
+        {"key": "MA", "campaign": "CA", "title": "吕陵镇创城推进会", "held_at": {"days": -20}, "by": "office"},
+        {"key": "MB", "campaign": "CB", "title": "马岭岗镇防汛部署会", "held_at": {"days": -20}, "by": "office_b"},
+        {"key": "MC", "campaign": "CC", "title": "都司镇志愿服务推进会", "held_at": {"days": -20}, "by": "office_c"}
+    ],
+    "directives": [
+        {"key": "DA", "campaign": "CA", "meeting": "MA", "title": "背街小巷环境整治", "by": "office", "at": {"days": -20},
+         "tasks": [
+            {"key": "TA", "unit": "A", "due": {"days": 30}, "steps": [{"action": "start", "by": "officer", "at": {"days": -19}}]},
+            {"key": "TGA", "unit": "GA", "due": {"days": 30}, "steps": [{"action": "start", "by": "office", "at": {"days": -19}}]}
+         ]},
+        {"key": "DS", "campaign": "CA", "title": "公益广告牌更新", "by": "office", "at": {"days": -20},
+         "tasks": [
+            {"key": "TS", "unit": "A", "due": {"days": 30}, "steps": [
+                {"action": "start", "by": "officer", "at": {"days": -19}},
+                {"action": "submit", "by": "officer", "at": {"days": -2}}]},
+            {"key": "TSO", "unit": "VA", "due": {"days": 30}, "steps": [
+                {"action": "start", "by": "office", "at": {"days": -19}},
+                {"action": "submit", "by": "office", "at": {"days": -2}}]}
+         ]},
+        {"key": "DB", "campaign": "CB", "meeting": "MB", "title": "修订防汛应急预案", "by": "office_b", "at": {"days": -20},
+         "tasks": [
+            {"key": "TB", "unit": "B", "due": {"days": 30}, "steps": [{"action": "start", "by": "officer_b", "at": {"days": -19}}]},
+            {"key": "TBS", "unit": "VB", "due": {"days": 30}, "steps": [
+                {"action": "start", "by": "officer_b", "at": {"days": -19}},
+                {"action": "submit", "by": "officer_b", "at": {"days": -2}}]}
+         ]},
+        {"key": "DC", "campaign": "CC", "meeting": "MC", "title": "小荷学堂暑期课堂", "by": "office_c", "at": {"days": -20},
+         "tasks": [
+            {"key": "TC", "unit": "C", "due": {"days": 30}, "steps": [{"action": "start", "by": "office_c", "at": {"days": -19}}]},
+            {"key": "TCS", "unit": "GC", "due": {"days": 30}, "steps": [
+                {"action": "start", "by": "office_c", "at": {"days": -19}},
+                {"action": "submit", "by": "office_c", "at": {"days": -2}}]}
+         ]}
+    ],
+    "activities": [
+        {"key": "AA", "campaign": "CA", "unit": "A", "title": "吕陵镇文明交通劝导", "date": {"days": -10}, "participants": 20, "volunteer_hours": 40.0, "by": "officer"},
+        {"key": "AB", "campaign": "CB", "unit": "B", "title": "马岭岗镇河道清理", "date": {"days": -10}, "participants": 30, "volunteer_hours": 90.0, "by": "officer_b"},
+        {"key": "AC", "campaign": "CC", "unit": "C", "title": "小荷学堂公益课", "date": {"days": -10}, "participants": 12, "volunteer_hours": 36.0, "beneficiaries": 45, "by": "office_c"}
     ]
 }"#;
 
 async fn fixture() -> Fixture {
     let (app, w) = TestApp::with_world().await;
-    let w = app.load_more(w, MATRIX_WORLD);
+    let mut w = app.load_more(w, MATRIX_WORLD);
+    // A notification of the office's and one of the B office's ("a task for your unit").
+    for (key, user) in [("NOFFICE", "office"), ("NOFFICE_B", "office_b")] {
+        let user = UserId::parse(w.user(user)).expect("user id");
+        let id: String = app.db(|conn| {
+            notifications::table
+                .filter(notifications::user_id.eq(user))
+                .select(notifications::id)
+                .order(notifications::id)
+                .limit(1)
+                .get_result(conn)
+                .expect("a fixture notification")
+        });
+        w.notifications.insert(key.to_string(), id);
+    }
     let refresh = app.db(|conn| {
         w.users
             .iter()
@@ -876,7 +1406,8 @@ async fn fixture() -> Fixture {
 }
 
 /// Everything a write could change, as text: the rows of units, users (hashes included),
-/// pairings and refresh tokens.
+/// pairings, refresh tokens and campaign work with its events. (Notifications are left
+/// out: marking them read is a write that may find nothing unread.)
 fn snapshot(app: &TestApp) -> String {
     app.db(|conn| {
         let units: Vec<UnitRow> = units::table
@@ -899,7 +1430,106 @@ fn snapshot(app: &TestApp) -> String {
             .select(RefreshTokenRow::as_select())
             .load(conn)
             .expect("refresh tokens");
-        format!("{units:?}\n{users:?}\n{pairings:?}\n{tokens:?}")
+        let campaigns: Vec<CampaignRow> = campaigns::table
+            .order(campaigns::id)
+            .select(CampaignRow::as_select())
+            .load(conn)
+            .expect("campaigns");
+        let meetings: Vec<MeetingRow> = meetings::table
+            .order(meetings::id)
+            .select(MeetingRow::as_select())
+            .load(conn)
+            .expect("meetings");
+        let attending: Vec<(String, String)> = meeting_units::table
+            .order((meeting_units::meeting_id, meeting_units::unit_id))
+            .load(conn)
+            .expect("meeting units");
+        let directives: Vec<DirectiveRow> = directives::table
+            .order(directives::id)
+            .select(DirectiveRow::as_select())
+            .load(conn)
+            .expect("directives");
+        let tasks: Vec<TaskRow> = tasks::table
+            .order(tasks::id)
+            .select(TaskRow::as_select())
+            .load(conn)
+            .expect("tasks");
+        let activities: Vec<ActivityRow> = activities::table
+            .order(activities::id)
+            .select(ActivityRow::as_select())
+            .load(conn)
+            .expect("activities");
+        let events: Vec<EventRow> = events::table
+            .order(events::id)
+            .select(EventRow::as_select())
+            .load(conn)
+            .expect("events");
+        format!(
+            "{units:?}\n{users:?}\n{pairings:?}\n{tokens:?}\n{campaigns:?}\n{meetings:?}\n\
+             {attending:?}\n{directives:?}\n{tasks:?}\n{activities:?}\n{events:?}"
+        )
+    })
+}
+
+/// Records whose version is not their number of events: every change appends exactly one
+/// event (its create is version 1), so a write that changed a record without its event, or
+/// an event without its change, shows here.
+fn versions_without_events(app: &TestApp) -> Vec<String> {
+    app.db(|conn| {
+        let counts: HashMap<String, i64> = events::table
+            .group_by(events::entity_id)
+            .select((events::entity_id, diesel::dsl::count_star()))
+            .load::<(String, i64)>(conn)
+            .expect("event counts")
+            .into_iter()
+            .collect();
+        let mut versions: Vec<(String, String, i32)> = Vec::new();
+        let mut add = |kind: &str, rows: Vec<(String, i32)>| {
+            versions.extend(rows.into_iter().map(|(id, v)| (kind.to_string(), id, v)));
+        };
+        add(
+            "campaign",
+            campaigns::table
+                .select((campaigns::id, campaigns::version))
+                .load(conn)
+                .expect("campaigns"),
+        );
+        add(
+            "meeting",
+            meetings::table
+                .select((meetings::id, meetings::version))
+                .load(conn)
+                .expect("meetings"),
+        );
+        add(
+            "directive",
+            directives::table
+                .select((directives::id, directives::version))
+                .load(conn)
+                .expect("directives"),
+        );
+        add(
+            "task",
+            tasks::table
+                .select((tasks::id, tasks::version))
+                .load(conn)
+                .expect("tasks"),
+        );
+        add(
+            "activity",
+            activities::table
+                .select((activities::id, activities::version))
+                .load(conn)
+                .expect("activities"),
+        );
+        versions
+            .into_iter()
+            .filter(|(_, id, version)| counts.get(id).copied().unwrap_or(0) != i64::from(*version))
+            .map(|(kind, id, version)| {
+                let events = counts.get(&id).copied().unwrap_or(0);
+                format!("{kind} {id} is at version {version} with {events} events")
+            })
+            .collect()
     })
 }
 
@@ -1039,6 +1669,11 @@ async fn run_case(
         }
     }
 
+    if row.is_write() {
+        for broken in versions_without_events(&fx.app) {
+            fail(broken);
+        }
+    }
     if let Some(before) = before {
         let changed = snapshot(&fx.app) != before;
         let should_change = success && req.changes;
@@ -1149,6 +1784,14 @@ async fn authz_visibility_sweep() {
         ("units", "/api/v1/units/{id}"),
         ("units", "/api/v1/units/{id}/subtree"),
         ("pairings", "/api/v1/pairings/{id}"),
+        ("campaigns", "/api/v1/campaigns/{id}"),
+        ("campaigns", "/api/v1/campaigns/{id}/events"),
+        ("meetings", "/api/v1/meetings/{id}"),
+        ("directives", "/api/v1/directives/{id}"),
+        ("directives", "/api/v1/directives/{id}/events"),
+        ("tasks", "/api/v1/tasks/{id}"),
+        ("tasks", "/api/v1/tasks/{id}/events"),
+        ("activities", "/api/v1/activities/{id}"),
     ];
     for caller in CALLERS.into_iter().filter(|c| *c != ANON) {
         // Accounts too, for the roles that may read them at all (the others get 403 before

@@ -163,6 +163,13 @@ pub struct World {
     pub units: HashMap<String, String>,
     pub users: HashMap<String, String>,
     pub pairings: HashMap<String, String>,
+    pub campaigns: HashMap<String, String>,
+    pub meetings: HashMap<String, String>,
+    pub directives: HashMap<String, String>,
+    pub tasks: HashMap<String, String>,
+    pub activities: HashMap<String, String>,
+    /// Notifications the fixture picked out by key (none unless a test adds them).
+    pub notifications: HashMap<String, String>,
     pub tokens: HashMap<String, String>,
     /// What the loader returned, for loading more on top ([`TestApp::load_more`]).
     pub loaded: Loaded,
@@ -280,8 +287,12 @@ impl TestApp {
     pub fn load_world(&self) -> World {
         let description = Description::parse(WORLD_JSON).expect("tests/api/world.json");
         let loaded = self.db(|conn| {
-            world::load(conn, &description, &mut hash_password, &mut |_| {})
-                .expect("load the fixture world")
+            let with = world::Loader {
+                hash: &mut hash_password,
+                now: self.state.clock.now(),
+                progress: &mut |_| {},
+            };
+            world::load(conn, &description, with).expect("load the fixture world")
         });
         self.world_of(loaded)
     }
@@ -291,14 +302,13 @@ impl TestApp {
     pub fn load_more(&self, world: World, json: &str) -> World {
         let description = Description::parse(json).expect("a world description");
         let loaded = self.db(|conn| {
-            world::load_onto(
-                conn,
-                &description,
-                &world.loaded,
-                &mut hash_password,
-                &mut |_| {},
-            )
-            .expect("load more of the world")
+            let with = world::Loader {
+                hash: &mut hash_password,
+                now: self.state.clock.now(),
+                progress: &mut |_| {},
+            };
+            world::load_onto(conn, &description, &world.loaded, with)
+                .expect("load more of the world")
         });
         self.world_of(loaded)
     }
@@ -312,6 +322,12 @@ impl TestApp {
         World {
             units: as_text(&loaded.units),
             pairings: as_text(&loaded.pairings),
+            campaigns: as_text(&loaded.work.campaigns),
+            meetings: as_text(&loaded.work.meetings),
+            directives: as_text(&loaded.work.directives),
+            tasks: as_text(&loaded.work.tasks),
+            activities: as_text(&loaded.work.activities),
+            notifications: HashMap::new(),
             users,
             tokens,
             loaded,
@@ -339,6 +355,39 @@ impl TestApp {
                 .set_payload(body.to_string());
         }
         self.call(req.to_request()).await
+    }
+
+    /// Sends a request with extra headers (`If-Match`, `Idempotency-Key`…); `body` as JSON.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = TestRequest::default()
+            .method(method)
+            .uri(path)
+            .peer_addr("10.1.2.3:5555".parse().expect("addr"))
+            .insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+        if let Some(body) = body {
+            req = req
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .set_payload(body.to_string());
+        }
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        self.call(req.to_request()).await
+    }
+
+    /// Stops the app's clock at `at` (RFC 3339).
+    pub fn set_clock(&self, at: &str) {
+        let at = chrono::DateTime::parse_from_rfc3339(at)
+            .expect("an RFC 3339 time")
+            .with_timezone(&chrono::Utc);
+        self.state.clock.set(at);
     }
 
     /// Sends `payload` as-is with exactly these headers: for malformed bodies, wrong
@@ -409,6 +458,11 @@ impl TestApp {
         self.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
             .await
     }
+}
+
+/// `text` percent-encoded for a query string (Chinese search terms).
+pub fn encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// Every serialised response must be free of secrets.

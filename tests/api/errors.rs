@@ -178,6 +178,10 @@ async fn bad_path_and_query_parameters_are_400_naming_them() {
         ("/api/v1/units?per_page=101", "per_page"),
         ("/api/v1/units?per_page=ten", "per_page"),
         ("/api/v1/units?per_page=1&per_page=2", "per_page"),
+        // An empty value is not an absent one.
+        ("/api/v1/units?page=", "page"),
+        ("/api/v1/notifications?unread=", "unread"),
+        ("/api/v1/tasks?status=assigned&status=", "status"),
         ("/api/v1/units?kind=planet", "kind"),
         ("/api/v1/units?sort=colour", "sort"),
         ("/api/v1/units?parent_id=nope", "parent_id"),

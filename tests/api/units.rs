@@ -17,10 +17,6 @@ fn url(id: &str) -> String {
     format!("{UNITS}/{id}")
 }
 
-fn encode(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
 fn new_unit(code: &str, name: &str, kind: &str, parent: Option<&str>) -> Value {
     json!({"code": code, "name": name, "kind": kind, "parent_id": parent})
 }

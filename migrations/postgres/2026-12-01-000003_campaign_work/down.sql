@@ -1,0 +1,11 @@
+DROP TABLE job_claims;
+DROP TABLE idempotency_keys;
+DROP TABLE notifications;
+DROP TABLE events;
+DROP FUNCTION events_append_only();
+DROP TABLE activities;
+DROP TABLE tasks;
+DROP TABLE directives;
+DROP TABLE meeting_units;
+DROP TABLE meetings;
+DROP TABLE campaigns;

@@ -1,0 +1,12 @@
+DROP TABLE job_claims;
+DROP TABLE idempotency_keys;
+DROP TABLE notifications;
+DROP TRIGGER events_no_delete;
+DROP TRIGGER events_no_update;
+DROP TABLE events;
+DROP TABLE activities;
+DROP TABLE tasks;
+DROP TABLE directives;
+DROP TABLE meeting_units;
+DROP TABLE meetings;
+DROP TABLE campaigns;
