@@ -169,6 +169,12 @@ fn load_demo(config: Config) -> Result<(), String> {
         created.pairings,
         created.leaders
     );
+    let work = &created.work;
+    println!(
+        "campaign work: {} campaigns, {} meetings, {} directives, {} tasks, {} activities added \
+         (dates relative to today)",
+        work.campaigns, work.meetings, work.directives, work.tasks, work.activities
+    );
     // Only the logins this run created: a password printed for an account that existed
     // before may have been changed since, and would be wrong (or someone else's secret).
     let created_users: Vec<_> = district

@@ -131,10 +131,20 @@ fn demo_loads_once_and_user_create_works() {
         "{text}"
     );
     assert!(!text.contains("菏泽高新区: 0 units"), "{text}");
+    assert!(
+        text.contains(
+            "campaign work: 4 campaigns, 3 meetings, 7 directives, 21 tasks, 2 activities added"
+        ),
+        "{text}"
+    );
     let second = run(dir.path(), &["demo"], &env);
     let again = stdout(&second);
     assert!(
         again.contains("菏泽高新区: 0 units, 0 users, 0 pairings, 0 grid leaders"),
+        "{again}"
+    );
+    assert!(
+        again.contains("campaign work: 0 campaigns, 0 meetings, 0 directives, 0 tasks"),
         "{again}"
     );
     // A second run shows no password: the accounts existed, and may have new ones.

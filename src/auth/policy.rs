@@ -80,9 +80,11 @@ pub struct Resource<'a> {
     /// The resource is a unit itself, not something that belongs to one: an inspector
     /// reads its grid's ancestors by name ([`Subject::sees_unit`]).
     pub unit_itself: bool,
-    /// The resource is led from its unit for the units below it too (a district's campaign,
-    /// a directive it issued): visible to whoever works below ([`Subject::works_below`]).
-    pub reaches_down: bool,
+    /// Path of the unit the resource is led from for the units below it too (a district's
+    /// campaign, a directive it issued): visible to whoever works below it
+    /// ([`Subject::works_below`]). A department's work reaches from its district
+    /// ([`crate::auth::scope::reach_path`]).
+    pub reach: Option<&'a str>,
     /// Path of the unit that issued the work (a task's directive's unit): whose office is
     /// "the issuer's side" ([`Reach::IssuerScope`]).
     pub issued_from: Option<&'a str>,
@@ -121,8 +123,14 @@ impl<'a> Resource<'a> {
     /// A record led from the unit at `path` for the units below it (campaigns, directives):
     /// visible to those who see the unit, and to those who work below it.
     pub fn led_from(path: &'a str) -> Self {
+        Resource::led_from_reaching(path, path)
+    }
+
+    /// A record of the unit at `path` that reaches down from the unit at `reach` (a
+    /// department's campaign reaches the district's units).
+    pub fn led_from_reaching(path: &'a str, reach: &'a str) -> Self {
         Resource {
-            reaches_down: true,
+            reach: Some(reach),
             ..Resource::of_unit(path)
         }
     }
@@ -264,14 +272,13 @@ pub enum Denial {
 pub fn authorize(subject: &Subject, action: Action, resource: &Resource) -> Result<(), Denial> {
     // Visibility first: what the caller may not see must look absent, even to a role that
     // could not act on it anyway.
-    let sees = |path: &&str| {
-        if resource.unit_itself {
-            subject.sees_unit(path)
-        } else {
-            subject.sees(path) || (resource.reaches_down && subject.works_below(path))
-        }
+    let sees = |path: &&str| match resource.unit_itself {
+        true => subject.sees_unit(path),
+        false => subject.sees(path),
     };
-    let visible = resource.units.is_empty() || resource.units.iter().any(sees);
+    let visible = resource.units.is_empty()
+        || resource.units.iter().any(sees)
+        || resource.reach.is_some_and(|path| subject.works_below(path));
     if !visible {
         return Err(Denial::Hidden);
     }
@@ -595,6 +602,24 @@ mod tests {
         );
         let of_grid = Resource::led_from(GRID_A);
         assert_eq!(authorize(&subject(Officer, me), ReadWork, &of_grid), Ok(()));
+        // A district department's campaign reaches the district's units, and its office
+        // still runs it.
+        let department = "/d/p/";
+        let of_department = Resource::led_from_reaching(department, DISTRICT);
+        assert_eq!(
+            authorize(&subject(Officer, me), ReadWork, &of_department),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&subject(Office, me), ManageCampaignWork, &of_department),
+            Err(Denial::ReadOnly)
+        );
+        let mut department_office = subject(Office, me);
+        department_office.roots = vec![department.to_string()];
+        assert_eq!(
+            authorize(&department_office, ManageCampaignWork, &of_department),
+            Ok(())
+        );
         assert_eq!(
             authorize(
                 &subject(Officer, me),

@@ -309,6 +309,49 @@ pub fn path_of(
         .optional()?)
 }
 
+/// The path from which work led by the unit at `path` (of `kind`) reaches down: a
+/// department's is its district's (departments hang off the district and act for it),
+/// every other unit's its own.
+pub fn reach_path(path: &str, kind: crate::units::UnitKind) -> &str {
+    if kind != crate::units::UnitKind::Department {
+        return path;
+    }
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.rfind('/') {
+        Some(i) if i > 0 => &path[..=i],
+        _ => path,
+    }
+}
+
+/// The ids of the units whose led-from-above work reaches the caller: those at and above
+/// its subtrees ([`Subject::upper_units`]), and their departments. A subquery, for
+/// `lead_unit_id.eq_any(…)`.
+pub fn reaching_units(subject: &Subject) -> ReachingUnits {
+    let upper = subject.upper_units();
+    units::table
+        .filter(
+            units::id.eq_any(upper.clone()).or(units::kind
+                .eq(crate::units::UnitKind::Department)
+                .and(units::parent_id.eq_any(upper))),
+        )
+        .select(units::id)
+}
+
+/// The type of [`reaching_units`]' subquery.
+pub type ReachingUnits = diesel::dsl::Select<
+    diesel::dsl::Filter<
+        units::table,
+        diesel::dsl::Or<
+            diesel::dsl::EqAny<units::id, Vec<UnitId>>,
+            diesel::dsl::And<
+                diesel::dsl::Eq<units::kind, crate::units::UnitKind>,
+                diesel::dsl::EqAny<units::parent_id, Vec<UnitId>>,
+            >,
+        >,
+    >,
+    units::id,
+>;
+
 /// The type of [`visible_units`]' subquery.
 pub type VisibleUnits =
     diesel::dsl::Select<diesel::dsl::Filter<units::table, UnitScope>, units::id>;
@@ -380,6 +423,15 @@ mod tests {
         };
         assert_eq!(units(Role::Inspector), ["/d/g1/", "/d/g2/"]);
         assert_eq!(units(Role::Officer), ["/d/g1/"]);
+    }
+
+    #[test]
+    fn a_departments_work_reaches_from_its_district() {
+        use crate::units::UnitKind;
+        assert_eq!(reach_path("/d/p/", UnitKind::Department), "/d/");
+        assert_eq!(reach_path("/d/a/", UnitKind::Town), "/d/a/");
+        assert_eq!(reach_path("/d/", UnitKind::District), "/d/");
+        assert_eq!(reach_path("/p/", UnitKind::Department), "/p/");
     }
 
     #[test]

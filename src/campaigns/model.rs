@@ -20,6 +20,7 @@ use crate::ids::{CampaignId, UnitId, UserId};
 use crate::names::Names;
 use crate::tasks::rollup;
 use crate::units::model::actionable;
+use crate::units::UnitKind;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = campaigns)]
@@ -108,24 +109,33 @@ pub fn view(conn: &mut DbConnection, row: CampaignRow, now: NaiveDateTime) -> Ap
 pub struct Placed {
     pub row: CampaignRow,
     pub lead_path: String,
+    pub lead_kind: UnitKind,
 }
 
 impl Placed {
-    /// Led from its lead unit for every unit below.
+    /// Belongs to its lead unit, and reaches every unit below it (below the district, for
+    /// a department's).
     pub fn resource(&self) -> Resource<'_> {
-        Resource::led_from(&self.lead_path)
+        Resource::led_from_reaching(
+            &self.lead_path,
+            scope::reach_path(&self.lead_path, self.lead_kind),
+        )
     }
 }
 
 pub fn find(conn: &mut DbConnection, id: CampaignId) -> AppResult<Placed> {
-    let (row, lead_path) = crate::on_backend!(conn, |c| campaigns::table
+    let (row, lead_path, lead_kind) = crate::on_backend!(conn, |c| campaigns::table
         .inner_join(units::table.on(units::id.eq(campaigns::lead_unit_id)))
         .filter(campaigns::id.eq(id))
-        .select((CampaignRow::as_select(), units::path))
+        .select((CampaignRow::as_select(), units::path, units::kind))
         .get_result(c))
     .optional()?
     .ok_or(AppError::NotFound("campaign"))?;
-    Ok(Placed { row, lead_path })
+    Ok(Placed {
+        row,
+        lead_path,
+        lead_kind,
+    })
 }
 
 /// May the caller read this campaign? It sees what is led from the units it sees or from
@@ -358,7 +368,6 @@ pub fn list(
     filter: &CampaignFilter,
     paging: Paging,
 ) -> AppResult<Listed<CampaignRow>> {
-    let upper = subject.upper_units();
     let under = match filter.unit_id {
         Some(unit) => match scope::path_of(conn, unit)? {
             Some(path) => Some(path),
@@ -377,7 +386,7 @@ pub fn list(
             q = q.filter(
                 campaigns::lead_unit_id
                     .eq_any(visible)
-                    .or(campaigns::lead_unit_id.eq_any(upper.clone()))
+                    .or(campaigns::lead_unit_id.eq_any(scope::reaching_units(subject)))
                     .or(campaigns::id.eq_any(with_tasks)),
             );
         }

@@ -26,6 +26,7 @@ use crate::names::Names;
 use crate::tasks::model::{self as tasks, Split, TaskRow};
 use crate::tasks::rollup::{self, TaskCounts};
 use crate::units::model::{actionable, UnitRow};
+use crate::units::UnitKind;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = directives, treat_none_as_default_value = false)]
@@ -147,24 +148,33 @@ pub fn view(
 pub struct Placed {
     pub row: DirectiveRow,
     pub unit_path: String,
+    pub unit_kind: UnitKind,
 }
 
 impl Placed {
-    /// Issued from its unit, for the units below it.
+    /// Issued from its unit, for the units below it (below the district, for a
+    /// department's).
     pub fn resource(&self) -> Resource<'_> {
-        Resource::led_from(&self.unit_path)
+        Resource::led_from_reaching(
+            &self.unit_path,
+            scope::reach_path(&self.unit_path, self.unit_kind),
+        )
     }
 }
 
 pub fn find(conn: &mut DbConnection, id: DirectiveId) -> AppResult<Placed> {
-    let (row, unit_path) = crate::on_backend!(conn, |c| directives::table
+    let (row, unit_path, unit_kind) = crate::on_backend!(conn, |c| directives::table
         .inner_join(units::table.on(units::id.eq(directives::unit_id)))
         .filter(directives::id.eq(id))
-        .select((DirectiveRow::as_select(), units::path))
-        .get_result::<(DirectiveRow, String)>(c))
+        .select((DirectiveRow::as_select(), units::path, units::kind))
+        .get_result::<(DirectiveRow, String, UnitKind)>(c))
     .optional()?
     .ok_or(AppError::NotFound("directive"))?;
-    Ok(Placed { row, unit_path })
+    Ok(Placed {
+        row,
+        unit_path,
+        unit_kind,
+    })
 }
 
 /// May the caller read this directive? Those who see its unit or work below it, and the
@@ -421,7 +431,6 @@ pub fn list(
     filter: &DirectiveFilter,
     paging: Paging,
 ) -> AppResult<Listed<DirectiveRow>> {
-    let upper = subject.upper_units();
     let query = || {
         let mut q = directives::table
             .select((DirectiveRow::as_select(), page::total()))
@@ -433,7 +442,7 @@ pub fn list(
             q = q.filter(
                 directives::unit_id
                     .eq_any(visible)
-                    .or(directives::unit_id.eq_any(upper.clone()))
+                    .or(directives::unit_id.eq_any(scope::reaching_units(subject)))
                     .or(directives::id.eq_any(with_tasks)),
             );
         }

@@ -17,6 +17,7 @@ use crate::ids::{CampaignId, MeetingId, UnitId, UserId};
 use crate::meetings::forms::{MeetingDraft, MeetingFilter};
 use crate::names::Names;
 use crate::units::model::UnitRef;
+use crate::units::UnitKind;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = meetings)]
@@ -72,13 +73,15 @@ pub struct Meeting {
 pub struct Placed {
     pub row: MeetingRow,
     pub convening_path: String,
+    pub convening_kind: UnitKind,
     pub attending: Vec<(UnitId, String)>,
 }
 
 impl Placed {
     /// Led from its convening unit for the units below, and seen by the units attending.
     pub fn resource(&self) -> Resource<'_> {
-        let mut resource = Resource::led_from(&self.convening_path);
+        let reach = scope::reach_path(&self.convening_path, self.convening_kind);
+        let mut resource = Resource::led_from_reaching(&self.convening_path, reach);
         resource
             .units
             .extend(self.attending.iter().map(|(_, p)| p.as_str()));
@@ -168,11 +171,11 @@ pub fn view(conn: &mut DbConnection, row: MeetingRow) -> AppResult<Meeting> {
 }
 
 pub fn find(conn: &mut DbConnection, id: MeetingId) -> AppResult<Placed> {
-    let (row, convening_path) = meetings::table
+    let (row, convening_path, convening_kind) = meetings::table
         .inner_join(units::table.on(units::id.eq(meetings::unit_id)))
         .filter(meetings::id.eq(id))
-        .select((MeetingRow::as_select(), units::path))
-        .get_result::<(MeetingRow, String)>(conn)
+        .select((MeetingRow::as_select(), units::path, units::kind))
+        .get_result::<(MeetingRow, String, UnitKind)>(conn)
         .optional()?
         .ok_or(AppError::NotFound("meeting"))?;
     let attending = meeting_units::table
@@ -184,6 +187,7 @@ pub fn find(conn: &mut DbConnection, id: MeetingId) -> AppResult<Placed> {
     Ok(Placed {
         row,
         convening_path,
+        convening_kind,
         attending,
     })
 }
@@ -357,7 +361,6 @@ pub fn list(
     filter: &MeetingFilter,
     paging: Paging,
 ) -> AppResult<Listed<MeetingRow>> {
-    let upper = subject.upper_units();
     let query = || {
         let mut q = meetings::table
             .select((MeetingRow::as_select(), page::total()))
@@ -368,7 +371,7 @@ pub fn list(
             q = q.filter(
                 meetings::unit_id
                     .eq_any(visible)
-                    .or(meetings::unit_id.eq_any(upper.clone()))
+                    .or(meetings::unit_id.eq_any(scope::reaching_units(subject)))
                     .or(meetings::id.eq_any(
                         meeting_units::table
                             .filter(meeting_units::unit_id.eq_any(attended))

@@ -1287,3 +1287,77 @@ async fn nothing_is_written_under_a_closed_campaign() {
     // Reading goes on.
     assert_eq!(task(&app, &w, &t).await["status"], "assigned");
 }
+
+/// The demo district's campaign work, loaded today: tasks in every state, some on time and
+/// some late, one rejected once, some overdue now, an extension waiting — and each
+/// record's events match its version.
+#[actix_web::test]
+async fn the_demo_has_work_in_every_state() {
+    let app = TestApp::new().await;
+    app.db(|conn| campaign_tracker::demo::load(conn, &mut |_| {}).expect("the demo loads"));
+    let admin = app.db(|conn| {
+        use campaign_tracker::db::schema::users;
+        use diesel::prelude::*;
+        users::table
+            .filter(users::username.eq("leader"))
+            .select(users::id)
+            .get_result::<String>(conn)
+            .expect("the demo leader")
+    });
+    let token = app.token_for(&admin);
+    let page = app
+        .get(&format!("{TASKS}?per_page=100"), &token)
+        .await
+        .ok(200);
+    let tasks = page["items"].as_array().expect("items");
+    assert_eq!(tasks.len(), 21);
+    for status in [
+        "assigned",
+        "in_progress",
+        "submitted",
+        "accepted",
+        "cancelled",
+    ] {
+        assert!(tasks.iter().any(|t| t["status"] == status), "none {status}");
+    }
+    for warning in ["none", "blue", "yellow", "red"] {
+        assert!(
+            tasks.iter().any(|t| t["warning"] == warning),
+            "none {warning}"
+        );
+    }
+    assert!(tasks.iter().any(|t| t["closed_on_time"] == true));
+    assert!(tasks.iter().any(|t| t["closed_on_time"] == false));
+    assert!(tasks.iter().any(|t| t["rework_count"] == 1));
+    assert!(tasks.iter().any(|t| t["extension"].is_object()));
+    let campaigns = app.get("/api/v1/campaigns", &token).await.ok(200);
+    let statuses: Vec<&str> = campaigns["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"closed") && statuses.contains(&"active"));
+    let activities = app.get("/api/v1/activities", &token).await.ok(200);
+    assert_eq!(activities["total"], 2);
+    // 马岭岗镇's officer sees its own tasks only.
+    let officer = app.db(|conn| {
+        use campaign_tracker::db::schema::users;
+        use diesel::prelude::*;
+        users::table
+            .filter(users::username.eq("officer"))
+            .select(users::id)
+            .get_result::<String>(conn)
+            .expect("the demo officer")
+    });
+    let mine = app
+        .get(&format!("{TASKS}?per_page=100"), &app.token_for(&officer))
+        .await
+        .ok(200);
+    assert!(mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["unit_name"] == "马岭岗镇"));
+    assert_eq!(mine["total"], 7);
+}
