@@ -358,10 +358,19 @@ mod tests {
                         "{method} {path} creates but links nowhere"
                     );
                 }
-                if op.get("requestBody").is_some() {
+                if let Some(body) = op.get("requestBody") {
                     assert!(
                         responses.contains_key("422") && responses.contains_key("415"),
                         "{method} {path}"
+                    );
+                    let name = body["content"]["application/json"]["schema"]["$ref"]
+                        .as_str()
+                        .and_then(|r| r.rsplit('/').next())
+                        .unwrap_or_default();
+                    let schema = &json["components"]["schemas"][name];
+                    assert!(
+                        schema.get("example").is_some(),
+                        "{method} {path}: the request body {name} has no example"
                     );
                 }
             }

@@ -10,6 +10,7 @@ use crate::validate::Checks;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "wangge07", "password": "sluice gate at Qilihe 7"}))]
 pub struct LoginRequest {
     #[schema(min_length = 1, max_length = 64, example = "admin")]
     pub username: String,
@@ -34,6 +35,7 @@ impl LoginRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "Jq3v2ZQm0r8w8kq2cTt0b5m0Z1u9YQ4n1v7xk3P0bQ8"}))]
 pub struct RefreshRequest {
     #[schema(min_length = 1, max_length = 256)]
     pub refresh_token: String,
@@ -55,6 +57,7 @@ impl RefreshRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "sluice gate at Qilihe 7", "new_password": "flood season duty roster 2020"}))]
 pub struct PasswordChange {
     #[schema(min_length = 1, max_length = 128, format = Password)]
     pub current_password: String,

@@ -10,6 +10,7 @@ use crate::validate::Checks;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"department_id": "0193a0b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b", "partner_id": "0193a0b2-7c3d-7e4f-8a9b-0c1d2e3f4a5c", "note": "创城包联：网格巡查、入户宣传、志愿服务"}))]
 pub struct NewPairing {
     #[schema(value_type = String, format = Uuid)]
     pub department_id: UnitId,
@@ -33,6 +34,7 @@ impl NewPairing {
 /// Changes to a pairing: what it covers. (Its two units are what it is; pair anew instead.)
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "创城包联：网格巡查、入户宣传、志愿服务"}))]
 pub struct PairingUpdate {
     /// What the pairing covers, e.g. 网格巡查、入户宣传、志愿服务.
     #[schema(max_length = 500, example = "创城包联：网格巡查、入户宣传、志愿服务")]

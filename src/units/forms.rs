@@ -14,6 +14,7 @@ use crate::validate::{self, Checks};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "HZGX-LLZ-ZZ-G03", "name": "寨庄行政村第三网格", "kind": "grid", "parent_id": "0193a0b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b", "boundary": {"type": "Polygon", "coordinates": [[[115.48, 35.25], [115.49, 35.25], [115.49, 35.26], [115.48, 35.26], [115.48, 35.25]]]}}))]
 pub struct NewUnit {
     /// Short unique code, e.g. `HZGX-LLZ`.
     #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", example = "HZGX-LLZ")]
@@ -120,6 +121,7 @@ impl NewUnit {
 /// unit cannot change (create a new unit instead).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "寨庄行政村第三网格（调整）"}))]
 pub struct UnitUpdate {
     #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false, pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]

@@ -12,6 +12,7 @@ use crate::validate::{self, Checks};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "wangge07", "display_name": "寨庄第一网格员", "password": "sluice gate at Qilihe 7", "role": "inspector", "unit_id": "0193a0b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"}))]
 pub struct NewUser {
     #[schema(
         min_length = 2,
@@ -47,6 +48,7 @@ impl NewUser {
 /// Admin changes to a user. Absent fields stay as they are.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "吕陵镇联络员", "active": true}))]
 pub struct UserUpdate {
     #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false, min_length = 1, max_length = 100)]

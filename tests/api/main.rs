@@ -9,6 +9,7 @@ mod authz_matrix;
 mod campaigns;
 mod errors;
 mod grids;
+mod meetings;
 mod ops;
 mod pairings;
 mod tasks;
