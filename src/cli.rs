@@ -104,7 +104,7 @@ pub fn reset_password(
         ..UserUpdate::default()
     };
     db::write_tx(conn, |conn| {
-        users::model::update(conn, user.id, &change, Some(hash))
+        users::model::update(conn, user.id, &change, Some(hash), |_| Ok(()))
     })
     .map_err(describe)?;
     tracing::info!(target: "security", event = "password_reset", username = %user.username, "password reset from the command line");

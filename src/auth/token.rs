@@ -77,6 +77,8 @@ pub struct TokenKeys {
     validation: Validation,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// Derived from the secret, for [`TokenKeys::keyed_digest`].
+    pepper: [u8; 32],
 }
 
 impl TokenKeys {
@@ -93,7 +95,17 @@ impl TokenKeys {
             validation,
             access_ttl,
             refresh_ttl,
+            pepper: Sha256::digest([b"keyed-digest\n".as_slice(), secret].concat()).into(),
         }
+    }
+
+    /// A digest of `text` that only holders of the secret can compute: for a request
+    /// fingerprint kept in the database whose body holds a password (creating a user), so
+    /// that the stored fingerprint cannot be used to guess the password offline.
+    pub fn keyed_digest(&self, text: &str) -> String {
+        hex::encode(Sha256::digest(
+            [self.pepper.as_slice(), text.as_bytes()].concat(),
+        ))
     }
 
     fn ttl_secs(&self) -> i64 {

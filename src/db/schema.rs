@@ -17,6 +17,7 @@ diesel::table! {
         leader_id -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 
@@ -32,6 +33,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         must_change_password -> Bool,
+        version -> Integer,
     }
 }
 
@@ -74,6 +76,7 @@ diesel::table! {
         partner_id -> Text,
         note -> Text,
         created_at -> Timestamp,
+        version -> Integer,
     }
 }
 

@@ -26,6 +26,7 @@ pub struct PairingRow {
     pub partner_id: UnitId,
     pub note: String,
     pub created_at: NaiveDateTime,
+    pub version: i32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -44,6 +45,8 @@ pub struct Pairing {
     pub partner_name: String,
     pub note: String,
     pub created_at: DateTime<Utc>,
+    /// Goes up by one with every change to the pairing; its `ETag`.
+    pub version: i32,
 }
 
 impl Pairing {
@@ -57,6 +60,7 @@ impl Pairing {
             partner_name: names.unit(row.partner_id),
             note: row.note,
             created_at: row.created_at.and_utc(),
+            version: row.version,
         }
     }
 }
@@ -114,6 +118,7 @@ pub fn create(conn: &mut DbConnection, input: &NewPairing) -> AppResult<PairingR
         partner_id: input.partner_id,
         note: input.note.clone(),
         created_at: db::now(),
+        version: 1,
     };
     diesel::insert_into(pairings::table)
         .values(&row)
@@ -221,20 +226,36 @@ pub fn list(
     )
 }
 
-/// Changes what the pairing covers.
-pub fn set_note(conn: &mut DbConnection, id: PairingId, note: &str) -> AppResult<PairingRow> {
-    crate::on_backend!(conn, |c| diesel::update(pairings::table.find(id))
-        .set(pairings::note.eq(note))
+/// Changes what the pairing covers, over the version read (a concurrent change → 409).
+pub fn set_note(
+    conn: &mut DbConnection,
+    current: &PairingRow,
+    note: &str,
+) -> AppResult<PairingRow> {
+    let unchanged = pairings::table
+        .find(current.id)
+        .filter(pairings::version.eq(current.version));
+    crate::on_backend!(conn, |c| diesel::update(unchanged)
+        .set((
+            pairings::note.eq(note),
+            pairings::version.eq(pairings::version + 1),
+        ))
         .returning(PairingRow::as_returning())
         .get_result(c))
     .optional()?
-    .ok_or(AppError::NotFound("pairing"))
+    .ok_or_else(|| db::concurrent_change("pairing"))
 }
 
-pub fn delete(conn: &mut DbConnection, id: PairingId) -> AppResult<()> {
-    let deleted = diesel::delete(pairings::table.find(id)).execute(conn)?;
+/// Removes the pairing as read (a concurrent change → 409).
+pub fn delete(conn: &mut DbConnection, current: &PairingRow) -> AppResult<()> {
+    let deleted = diesel::delete(
+        pairings::table
+            .find(current.id)
+            .filter(pairings::version.eq(current.version)),
+    )
+    .execute(conn)?;
     if deleted == 0 {
-        return Err(AppError::NotFound("pairing"));
+        return Err(db::concurrent_change("pairing"));
     }
     Ok(())
 }

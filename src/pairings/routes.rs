@@ -9,9 +9,10 @@ use crate::auth::{Action, Caller};
 use crate::db::page::Listed;
 use crate::db::write_tx;
 use crate::error::AppResult;
-use crate::http::{created, Id, Json, ListQuery, Page, PageParams};
+use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::PairingId;
-use crate::openapi::{AdminOnly, Conflicts};
+use crate::openapi::{AdminOnly, Conflicts, CreateHeaders, UpdateHeaders};
 use crate::pairings::forms::{NewPairing, PairingQuery, PairingUpdate};
 use crate::pairings::model::{self, Pairing};
 
@@ -31,9 +32,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Pair a department with a town, street, village or community.
 #[utoipa::path(
     tag = "pairings",
+    params(CreateHeaders),
     request_body = NewPairing,
     responses(
-        (status = 201, description = "Created", body = Pairing, headers(("Location" = String))),
+        (status = 201, description = "Created", body = Pairing, headers(("Location" = String), ("ETag" = String))),
         AdminOnly,
         Conflicts,
     ),
@@ -43,17 +45,30 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub async fn create_pairing(
     state: web::Data<AppState>,
     caller: Caller,
+    key: IdempotencyKey,
     body: Json<NewPairing>,
-) -> AppResult<HttpResponse> {
-    let pairing = caller
+) -> AppResult<Reply> {
+    let work = state.work();
+    caller
         .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
-            let input = body.into_inner()?.validate()?;
-            let row = write_tx(conn, |conn| model::create(conn, &input))?;
-            one(conn, row)
+            let (input, digest) = body.into_parts();
+            let input = input?.validate()?;
+            let now = work.clock.now();
+            idempotency::once(
+                conn,
+                actor.id,
+                &key,
+                &digest,
+                (now, work.idempotency_ttl),
+                |conn| {
+                    let row = model::create(conn, &input)?;
+                    let pairing = one(conn, row)?;
+                    Reply::created("pairings", pairing.id, &pairing, Some(pairing.version))
+                },
+            )
         })
-        .await?;
-    Ok(created("pairings", pairing.id, pairing))
+        .await
 }
 
 /// List the pairings that touch the caller's scope.
@@ -91,7 +106,7 @@ pub async fn list_pairings(
 #[utoipa::path(
     tag = "pairings",
     params(("id" = uuid::Uuid, Path, description = "Pairing id")),
-    responses((status = 200, description = "The pairing", body = Pairing)),
+    responses((status = 200, description = "The pairing", body = Pairing, headers(("ETag" = String)))),
     security(("bearer_auth" = []))
 )]
 #[get("/{id}")]
@@ -99,15 +114,15 @@ pub async fn get_pairing(
     state: web::Data<AppState>,
     caller: Caller,
     id: Id<PairingId>,
-) -> AppResult<web::Json<Pairing>> {
-    let pairing = caller
+) -> AppResult<Reply> {
+    caller
         .run(&state.db, move |conn, actor| {
             let placed = model::find(conn, id.0)?;
             actor.require_on(Action::ReadOrg, &placed.resource(), "pairing")?;
-            one(conn, placed.row)
+            let pairing = one(conn, placed.row)?;
+            Reply::ok(&pairing, Some(pairing.version))
         })
-        .await?;
-    Ok(web::Json(pairing))
+        .await
 }
 
 fn one(conn: &mut crate::db::DbConnection, row: model::PairingRow) -> AppResult<Pairing> {
@@ -120,9 +135,12 @@ fn one(conn: &mut crate::db::DbConnection, row: model::PairingRow) -> AppResult<
 /// Change what a pairing covers (its note).
 #[utoipa::path(
     tag = "pairings",
-    params(("id" = uuid::Uuid, Path, description = "Pairing id")),
+    params(("id" = uuid::Uuid, Path, description = "Pairing id"), UpdateHeaders),
     request_body = PairingUpdate,
-    responses((status = 200, description = "The changed pairing", body = Pairing), AdminOnly),
+    responses(
+        (status = 200, description = "The changed pairing", body = Pairing, headers(("ETag" = String))),
+        AdminOnly,
+    ),
     security(("bearer_auth" = []))
 )]
 #[patch("/{id}")]
@@ -130,23 +148,28 @@ pub async fn update_pairing(
     state: web::Data<AppState>,
     caller: Caller,
     id: Id<PairingId>,
+    if_match: IfMatch,
     body: Json<PairingUpdate>,
-) -> AppResult<web::Json<Pairing>> {
-    let pairing = caller
+) -> AppResult<Reply> {
+    caller
         .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
             let note = body.into_inner()?.validate()?;
-            let row = write_tx(conn, |conn| model::set_note(conn, id.0, &note))?;
-            one(conn, row)
+            write_tx(conn, |conn| {
+                let current = model::find(conn, id.0)?.row;
+                if_match.check(current.version, || one(conn, current.clone()))?;
+                let row = model::set_note(conn, &current, &note)?;
+                let pairing = one(conn, row)?;
+                Reply::ok(&pairing, Some(pairing.version))
+            })
         })
-        .await?;
-    Ok(web::Json(pairing))
+        .await
 }
 
 /// Remove a pairing.
 #[utoipa::path(
     tag = "pairings",
-    params(("id" = uuid::Uuid, Path, description = "Pairing id")),
+    params(("id" = uuid::Uuid, Path, description = "Pairing id"), UpdateHeaders),
     responses((status = 204, description = "Deleted"), AdminOnly),
     security(("bearer_auth" = []))
 )]
@@ -155,11 +178,16 @@ pub async fn delete_pairing(
     state: web::Data<AppState>,
     caller: Caller,
     id: Id<PairingId>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     caller
         .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
-            write_tx(conn, |conn| model::delete(conn, id.0))
+            write_tx(conn, |conn| {
+                let current = model::find(conn, id.0)?.row;
+                if_match.check(current.version, || one(conn, current.clone()))?;
+                model::delete(conn, &current)
+            })
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -34,6 +34,7 @@ pub struct UnitRow {
     pub leader_id: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub version: i32,
 }
 
 impl UnitRow {
@@ -76,6 +77,9 @@ pub struct Unit {
     pub leader_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Goes up by one with every change to the unit, its place in the tree included; the
+    /// unit's `ETag`. The names of the units above it may change without it.
+    pub version: i32,
 }
 
 /// The views of `rows`: with the names of their ancestors and of their leaders, looked up
@@ -109,6 +113,7 @@ pub fn views(conn: &mut DbConnection, rows: Vec<UnitRow>) -> AppResult<Vec<Unit>
                 leader_id: row.leader_id,
                 created_at: row.created_at.and_utc(),
                 updated_at: row.updated_at.and_utc(),
+                version: row.version,
             }
         })
         .collect())
@@ -388,8 +393,14 @@ pub fn create(conn: &mut DbConnection, draft: &UnitDraft) -> AppResult<UnitRow> 
 }
 
 /// Applies `change` to the unit `id`. Moving re-roots the paths of the whole subtree;
-/// moving a unit under itself or its own descendant is refused.
-pub fn update(conn: &mut DbConnection, id: UnitId, change: &UnitChange) -> AppResult<UnitRow> {
+/// moving a unit under itself or its own descendant is refused. `expect` sees the unit as
+/// read under the tree's lock, before any change, and may refuse it (a stale `If-Match`).
+pub fn update(
+    conn: &mut DbConnection,
+    id: UnitId,
+    change: &UnitChange,
+    expect: impl FnOnce(&mut DbConnection, &UnitRow) -> AppResult<()>,
+) -> AppResult<UnitRow> {
     let lock = match (change.parent_id, &change.boundary) {
         (Some(_), _) | (_, Some(Some(_))) => TreeLock::Exclusive,
         _ => TreeLock::Shared,
@@ -397,6 +408,7 @@ pub fn update(conn: &mut DbConnection, id: UnitId, change: &UnitChange) -> AppRe
     lock_tree(conn, lock)?;
     // Read under the lock: a move that committed meanwhile may have changed the path.
     let unit = find(conn, id)?;
+    expect(conn, &unit)?;
     change.check_for(unit.kind)?;
     if let Some(Some(boundary)) = &change.boundary {
         ensure_no_overlap(conn, boundary, Some(unit.id))?;
@@ -420,7 +432,7 @@ pub fn update(conn: &mut DbConnection, id: UnitId, change: &UnitChange) -> AppRe
             let parent = parent_for(conn, unit.kind, parent_id)?;
             let new_path =
                 rules::child_path(parent.as_ref().map(|p| p.path.as_str()), unit.id.as_str());
-            move_subtree(conn, &unit.path, &new_path, now)?;
+            move_subtree(conn, unit.id, &unit.path, &new_path, now)?;
             moved_to = Some(parent_id);
         }
     }
@@ -438,22 +450,30 @@ pub fn update(conn: &mut DbConnection, id: UnitId, change: &UnitChange) -> AppRe
         leader_id: change.leader_id,
         updated_at: now,
     };
-    crate::on_backend!(conn, |c| diesel::update(units::table.find(unit.id))
-        .set(&changes)
+    // Only over the version read above: a concurrent change under the shared lock (on
+    // PostgreSQL) makes this one a 409, never a silent overwrite.
+    let current = units::table
+        .find(unit.id)
+        .filter(units::version.eq(unit.version));
+    crate::on_backend!(conn, |c| diesel::update(current)
+        .set((&changes, units::version.eq(units::version + 1)))
         .returning(UnitRow::as_returning())
-        .get_result(c))
+        .get_result(c)
+        .optional())
     .map_err(|e| {
         conflict(
             e,
             change.code.as_deref(),
             change.name.as_deref().or(Some(&unit.name)),
         )
-    })
+    })?
+    .ok_or_else(|| db::concurrent_change("unit"))
 }
 
 /// Rewrites the path of every unit in the subtree at `old_path` ([`rules::rebase`]).
 fn move_subtree(
     conn: &mut DbConnection,
+    root: UnitId,
     old_path: &str,
     new_path: &str,
     now: NaiveDateTime,
@@ -463,8 +483,15 @@ fn move_subtree(
         .select((units::id, units::path))
         .load(conn)?;
     for (id, moved) in rules::rebase(subtree, old_path, new_path) {
+        // The units below change place: their versions move. The moved unit's own
+        // version moves with the rest of its change, written over the version read.
+        let bump = if id == root { 0 } else { 1 };
         diesel::update(units::table.find(id))
-            .set((units::path.eq(moved), units::updated_at.eq(now)))
+            .set((
+                units::path.eq(moved),
+                units::updated_at.eq(now),
+                units::version.eq(units::version + bump),
+            ))
             .execute(conn)?;
     }
     Ok(())

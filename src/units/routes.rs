@@ -9,9 +9,10 @@ use crate::auth::{Action, Caller};
 use crate::db::page::Listed;
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
-use crate::http::{created, Id, Json, ListQuery, Page, PageParams, Query};
+use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Query, Reply};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::UnitId;
-use crate::openapi::{AdminOnly, Conflicts};
+use crate::openapi::{AdminOnly, Conflicts, CreateHeaders, UpdateHeaders};
 use crate::units::forms::{LocateQuery, NewUnit, UnitQuery, UnitUpdate};
 use crate::units::model::{self, Unit};
 
@@ -44,9 +45,10 @@ fn with_views(
 /// Create a unit.
 #[utoipa::path(
     tag = "units",
+    params(CreateHeaders),
     request_body = NewUnit,
     responses(
-        (status = 201, description = "Created", body = Unit, headers(("Location" = String))),
+        (status = 201, description = "Created", body = Unit, headers(("Location" = String), ("ETag" = String))),
         AdminOnly,
         Conflicts,
     ),
@@ -56,18 +58,31 @@ fn with_views(
 pub async fn create_unit(
     state: web::Data<AppState>,
     caller: Caller,
+    key: IdempotencyKey,
     body: Json<NewUnit>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<Reply> {
     let max_vertices = state.config.max_boundary_vertices;
-    let unit = caller
+    let work = state.work();
+    caller
         .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
-            let draft = body.into_inner()?.validate(max_vertices)?;
-            let row = write_tx(conn, |conn| model::create(conn, &draft))?;
-            model::view(conn, row)
+            let (input, digest) = body.into_parts();
+            let draft = input?.validate(max_vertices)?;
+            let now = work.clock.now();
+            idempotency::once(
+                conn,
+                actor.id,
+                &key,
+                &digest,
+                (now, work.idempotency_ttl),
+                |conn| {
+                    let row = model::create(conn, &draft)?;
+                    let view = model::view(conn, row)?;
+                    Reply::created("units", view.id, &view, Some(view.version))
+                },
+            )
         })
-        .await?;
-    Ok(created("units", unit.id, unit))
+        .await
 }
 
 /// List the units in the caller's scope.
@@ -124,7 +139,7 @@ pub async fn locate_unit(
 #[utoipa::path(
     tag = "units",
     params(("id" = uuid::Uuid, Path, description = "Unit id")),
-    responses((status = 200, description = "The unit", body = Unit)),
+    responses((status = 200, description = "The unit", body = Unit, headers(("ETag" = String)))),
     security(("bearer_auth" = []))
 )]
 #[get("/{id}")]
@@ -132,15 +147,15 @@ pub async fn get_unit(
     state: web::Data<AppState>,
     caller: Caller,
     id: Id<UnitId>,
-) -> AppResult<web::Json<Unit>> {
-    let unit = caller
+) -> AppResult<Reply> {
+    caller
         .run(&state.db, move |conn, actor| {
             let row = model::find(conn, id.0)?;
             actor.require_on(Action::ReadOrg, &row.resource(), "unit")?;
-            model::view(conn, row)
+            let view = model::view(conn, row)?;
+            Reply::ok(&view, Some(view.version))
         })
-        .await?;
-    Ok(web::Json(unit))
+        .await
 }
 
 /// The unit and all units under it, in tree order.
@@ -172,9 +187,13 @@ pub async fn unit_subtree(
 /// Change a unit: code, name, parent (moves the subtree), boundary, leader.
 #[utoipa::path(
     tag = "units",
-    params(("id" = uuid::Uuid, Path, description = "Unit id")),
+    params(("id" = uuid::Uuid, Path, description = "Unit id"), UpdateHeaders),
     request_body = UnitUpdate,
-    responses((status = 200, description = "The changed unit", body = Unit), AdminOnly, Conflicts),
+    responses(
+        (status = 200, description = "The changed unit", body = Unit, headers(("ETag" = String))),
+        AdminOnly,
+        Conflicts,
+    ),
     security(("bearer_auth" = []))
 )]
 #[patch("/{id}")]
@@ -182,24 +201,29 @@ pub async fn update_unit(
     state: web::Data<AppState>,
     caller: Caller,
     id: Id<UnitId>,
+    if_match: IfMatch,
     body: Json<UnitUpdate>,
-) -> AppResult<web::Json<Unit>> {
+) -> AppResult<Reply> {
     let max_vertices = state.config.max_boundary_vertices;
-    let unit = caller
+    caller
         .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
             let change = body.into_inner()?.validate(max_vertices)?;
-            let row = write_tx(conn, |conn| model::update(conn, id.0, &change))?;
-            model::view(conn, row)
+            write_tx(conn, |conn| {
+                let row = model::update(conn, id.0, &change, |conn, current| {
+                    if_match.check(current.version, || model::view(conn, current.clone()))
+                })?;
+                let view = model::view(conn, row)?;
+                Reply::ok(&view, Some(view.version))
+            })
         })
-        .await?;
-    Ok(web::Json(unit))
+        .await
 }
 
 /// Delete a unit that nothing refers to.
 #[utoipa::path(
     tag = "units",
-    params(("id" = uuid::Uuid, Path, description = "Unit id")),
+    params(("id" = uuid::Uuid, Path, description = "Unit id"), UpdateHeaders),
     responses(
         (status = 204, description = "Deleted"),
         AdminOnly,
@@ -212,11 +236,16 @@ pub async fn delete_unit(
     state: web::Data<AppState>,
     caller: Caller,
     id: Id<UnitId>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     caller
         .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageOrg)?;
-            write_tx(conn, |conn| model::delete(conn, id.0))
+            write_tx(conn, |conn| {
+                let current = model::find(conn, id.0)?;
+                if_match.check(current.version, || model::view(conn, current.clone()))?;
+                model::delete(conn, id.0)
+            })
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -28,6 +28,7 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub must_change_password: bool,
+    pub version: i32,
 }
 
 /// A user as the API shows it. Never carries the password hash.
@@ -45,6 +46,8 @@ pub struct User {
     pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Goes up by one with every change to the account; its `ETag`.
+    pub version: i32,
 }
 
 impl From<UserRow> for User {
@@ -59,6 +62,7 @@ impl From<UserRow> for User {
             must_change_password: row.must_change_password,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
+            version: row.version,
         }
     }
 }
@@ -112,6 +116,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
         must_change_password: false,
+        version: 1,
     };
     diesel::insert_into(users::table)
         .values(&row)
@@ -233,13 +238,18 @@ pub fn check_new_password(conn: &mut DbConnection, id: UserId, password: &str) -
 /// lifted. Deactivating or resetting the password ends every session of the user;
 /// deactivating also removes the user as the leader of any grid (an inactive user cannot
 /// be made one either).
+///
+/// `expect` sees the account before any change and may refuse it (a stale `If-Match`);
+/// the change is written only over the version it saw.
 pub fn update(
     conn: &mut DbConnection,
     id: UserId,
     input: &UserUpdate,
     password_hash: Option<String>,
+    expect: impl FnOnce(&UserRow) -> AppResult<()>,
 ) -> AppResult<UserRow> {
     let existing = find(conn, id)?;
+    expect(&existing)?;
     if input.role.is_some() || input.unit_id.is_some() {
         let role = input.role.unwrap_or(existing.role);
         check_placement(conn, role, input.unit_id.unwrap_or(existing.unit_id))?;
@@ -254,9 +264,16 @@ pub fn update(
         must_change_password: reset.then_some(true),
         updated_at: Some(db::now()),
     };
-    diesel::update(users::table.find(existing.id))
-        .set(&changes)
-        .execute(conn)?;
+    let updated = diesel::update(
+        users::table
+            .find(existing.id)
+            .filter(users::version.eq(existing.version)),
+    )
+    .set((&changes, users::version.eq(users::version + 1)))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(db::concurrent_change("user"));
+    }
     let deactivated = input.active == Some(false) && existing.active;
     if deactivated || reset {
         crate::auth::sessions::revoke_all(conn, existing.id, None)?;
@@ -266,7 +283,10 @@ pub fn update(
     }
     if deactivated {
         diesel::update(units::table.filter(units::leader_id.eq(existing.id)))
-            .set(units::leader_id.eq(None::<UserId>))
+            .set((
+                units::leader_id.eq(None::<UserId>),
+                units::version.eq(units::version + 1),
+            ))
             .execute(conn)?;
     }
     find(conn, id)
@@ -284,6 +304,7 @@ pub fn set_password(
             users::password_hash.eq(password_hash),
             users::must_change_password.eq(must_change),
             users::updated_at.eq(db::now()),
+            users::version.eq(users::version + 1),
         ))
         .execute(conn)?;
     Ok(())

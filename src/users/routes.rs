@@ -9,9 +9,10 @@ use crate::app::AppState;
 use crate::auth::{password, throttle, Action, Caller};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
-use crate::http::{created, Id, Json, ListQuery, Page, PageParams};
+use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::UserId;
-use crate::openapi::{AdminOnly, Conflicts};
+use crate::openapi::{AdminOnly, Conflicts, CreateHeaders, UpdateHeaders};
 use crate::users::forms::{NewUser, UserQuery, UserUpdate};
 use crate::users::model::{self, User};
 use crate::users::rules::{refuse_self_lockout, shows_account};
@@ -33,9 +34,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Create a user.
 #[utoipa::path(
     tag = "users",
+    params(CreateHeaders),
     request_body = NewUser,
     responses(
-        (status = 201, description = "Created", body = User, headers(("Location" = String))),
+        (status = 201, description = "Created", body = User, headers(("Location" = String), ("ETag" = String))),
         AdminOnly,
         Conflicts,
     ),
@@ -45,21 +47,38 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
+    key: IdempotencyKey,
     body: Json<NewUser>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<Reply> {
+    let (body, digest) = body.into_parts();
+    let user = caller.user_id();
     let input = caller
         .run(&state.db, move |_, actor| {
             actor.require(Action::ManageUsers)?;
-            body.into_inner()?.validate()
+            body?.validate()
         })
         .await?;
     let given = input.password.clone();
     let hash = state.hasher.run(move || password::hash(&given)).await?;
-    let row = state
+    // The body holds the password: its fingerprint is kept keyed.
+    let digest = state.tokens.keyed_digest(&digest);
+    let work = state.work();
+    state
         .db
-        .write(move |conn| model::create(conn, &input, hash))
-        .await?;
-    Ok(created("users", row.id, User::from(row)))
+        .writing(move |conn| {
+            idempotency::once(
+                conn,
+                user,
+                &key,
+                &digest,
+                (work.clock.now(), work.idempotency_ttl),
+                |conn| {
+                    let user = User::from(model::create(conn, &input, hash)?);
+                    Reply::created("users", user.id, &user, Some(user.version))
+                },
+            )
+        })
+        .await
 }
 
 /// List users: every account for an admin; for an office, the accounts of its own units
@@ -104,8 +123,8 @@ pub async fn get_user(
     state: web::Data<AppState>,
     caller: Caller,
     id: Id<UserId>,
-) -> AppResult<web::Json<User>> {
-    let row = caller
+) -> AppResult<Reply> {
+    caller
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadUsers)?;
             let placed = model::find_placed(conn, id.0)?;
@@ -113,18 +132,26 @@ pub async fn get_user(
                 return Err(AppError::NotFound("user"));
             }
             actor.require_on(Action::ReadUsers, &placed.resource(), "user")?;
-            Ok(placed.row)
+            let user = User::from(placed.row);
+            Reply::ok(&user, Some(user.version))
         })
-        .await?;
-    Ok(web::Json(row.into()))
+        .await
+}
+
+/// The check of an account's `If-Match`: a stale one answers 412 with the account as it is.
+fn expect(if_match: &IfMatch) -> impl FnOnce(&model::UserRow) -> AppResult<()> + '_ {
+    move |current| if_match.check(current.version, || Ok(User::from(current.clone())))
 }
 
 /// Change a user: display name, role, unit, active, or reset the password.
 #[utoipa::path(
     tag = "users",
-    params(("id" = uuid::Uuid, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id"), UpdateHeaders),
     request_body = UserUpdate,
-    responses((status = 200, description = "The changed user", body = User), AdminOnly),
+    responses(
+        (status = 200, description = "The changed user", body = User, headers(("ETag" = String))),
+        AdminOnly,
+    ),
     security(("bearer_auth" = []))
 )]
 #[patch("/{id}")]
@@ -132,8 +159,9 @@ pub async fn update_user(
     state: web::Data<AppState>,
     caller: Caller,
     id: Id<UserId>,
+    if_match: IfMatch,
     body: Json<UserUpdate>,
-) -> AppResult<web::Json<User>> {
+) -> AppResult<Reply> {
     let input = caller
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ManageUsers)?;
@@ -153,7 +181,7 @@ pub async fn update_user(
     let deactivated = input.active == Some(false);
     let row = state
         .db
-        .write(move |conn| model::update(conn, id.0, &input, hash))
+        .write(move |conn| model::update(conn, id.0, &input, hash, expect(&if_match)))
         .await?;
     let username = &row.username;
     if reset {
@@ -162,15 +190,16 @@ pub async fn update_user(
     if deactivated {
         tracing::info!(target: "security", event = "deactivated", %username, "account deactivated; sessions ended");
     }
-    Ok(web::Json(row.into()))
+    let user = User::from(row);
+    Reply::ok(&user, Some(user.version))
 }
 
 /// Deactivate a user: their tokens stop working and their sessions end.
 #[utoipa::path(
     tag = "users",
-    params(("id" = uuid::Uuid, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id"), UpdateHeaders),
     responses(
-        (status = 200, description = "Deactivated", body = User),
+        (status = 200, description = "Deactivated", body = User, headers(("ETag" = String))),
         AdminOnly,
         (status = 422, description = "An admin cannot deactivate their own account", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -181,7 +210,8 @@ pub async fn deactivate_user(
     state: web::Data<AppState>,
     caller: Caller,
     id: Id<UserId>,
-) -> AppResult<web::Json<User>> {
+    if_match: IfMatch,
+) -> AppResult<Reply> {
     let row = caller
         .write(&state.db, move |conn, actor| {
             actor.require(Action::ManageUsers)?;
@@ -190,12 +220,15 @@ pub async fn deactivate_user(
                 active: Some(false),
                 ..UserUpdate::default()
             };
-            write_tx(conn, |conn| model::update(conn, id.0, &input, None))
+            write_tx(conn, |conn| {
+                model::update(conn, id.0, &input, None, expect(&if_match))
+            })
         })
         .await?;
     let username = &row.username;
     tracing::info!(target: "security", event = "deactivated", %username, "account deactivated; sessions ended");
-    Ok(web::Json(row.into()))
+    let user = User::from(row);
+    Reply::ok(&user, Some(user.version))
 }
 
 /// Lift the lock that failed logins put on an account.

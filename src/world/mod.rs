@@ -301,7 +301,7 @@ fn set_leaders(conn: &mut DbConnection, world: &Description, loaded: &mut Loaded
                 ..UnitUpdate::default()
             }
             .validate(units::geometry::DEFAULT_MAX_VERTICES)?;
-            units::model::update(conn, id, &change)?;
+            units::model::update(conn, id, &change, |_, _| Ok(()))?;
             loaded.created.leaders += 1;
         }
     }

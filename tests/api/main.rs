@@ -12,6 +12,7 @@ mod grids;
 mod meetings;
 mod ops;
 mod pairings;
+mod safe_writes;
 mod tasks;
 mod transport;
 mod units;
