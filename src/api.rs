@@ -6,8 +6,8 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    activities, auth, campaigns, directives, meetings, notifications, ops, pairings, tasks, units,
-    users,
+    activities, attachments, auth, campaigns, categories, directives, meetings, notifications, ops,
+    pairings, sites, tasks, units, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -22,6 +22,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(directives::routes::configure)
             .configure(tasks::routes::configure)
             .configure(activities::routes::configure)
-            .configure(notifications::routes::configure),
+            .configure(notifications::routes::configure)
+            .configure(categories::routes::configure)
+            .configure(sites::routes::configure)
+            .configure(attachments::routes::configure),
     );
 }

@@ -30,6 +30,8 @@ pub struct AppState {
     pub hasher: auth::password::HashGate,
     /// The time (tests stop and move it).
     pub clock: crate::clock::Clock,
+    /// Where uploaded files go.
+    pub attachments: crate::attachments::store::Store,
 }
 
 /// What campaign work's handlers take into their blocking closure: the time, the warning
@@ -155,7 +157,12 @@ pub fn prepare(config: Config) -> Result<AppState, StartupError> {
     );
     let tokens = TokenKeys::new(&secret, config.access_token_ttl, config.refresh_token_ttl);
     let config_hash_concurrency = config.password_hash_concurrency;
+    let attachments = crate::attachments::store::Store {
+        dir: config.attachments_dir.clone(),
+        max_bytes: config.max_upload_bytes,
+    };
     Ok(AppState {
+        attachments,
         db,
         tokens,
         config: Arc::new(config),

@@ -58,6 +58,9 @@ pub struct Config {
     /// How often the deadline sweep (due-soon and overdue notifications, expired keys)
     /// runs.
     pub sweep_interval: Duration,
+    /// Where uploaded files are kept, and how large one may be.
+    pub attachments_dir: std::path::PathBuf,
+    pub max_upload_bytes: u64,
 }
 
 impl Config {
@@ -255,6 +258,10 @@ impl Config {
                 60,
                 5..=86_400,
             )?),
+            attachments_dir: get("ATTACHMENTS_DIR")
+                .unwrap_or_else(|| "data/attachments".into())
+                .into(),
+            max_upload_bytes: number(&get, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1..=1 << 30)?,
         })
     }
 }

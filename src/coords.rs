@@ -125,9 +125,87 @@ pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     Haversine.distance(Point::new(a.0, a.1), Point::new(b.0, b.1))
 }
 
+/// A box on the map, as lists take it: `bbox=minLon,minLat,maxLon,maxLat` (WGS-84).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bbox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+impl Bbox {
+    /// Four finite numbers in range, minimums not above maximums.
+    pub fn parse(text: &str) -> Result<Bbox, String> {
+        const RULE: &str =
+            "must be minLon,minLat,maxLon,maxLat: four numbers, in range, minimums first";
+        let numbers: Vec<f64> = text
+            .split(',')
+            .map(|n| n.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| RULE.to_string())?;
+        let [min_lon, min_lat, max_lon, max_lat] = numbers[..] else {
+            return Err(RULE.into());
+        };
+        let lon_ok = |v: f64| (-180.0..=180.0).contains(&v);
+        let lat_ok = |v: f64| (-90.0..=90.0).contains(&v);
+        if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat))
+            || min_lon > max_lon
+            || min_lat > max_lat
+        {
+            return Err(RULE.into());
+        }
+        Ok(Bbox {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+        })
+    }
+}
+
+/// A point's coordinates in range (NaN and infinities are not).
+pub fn check_point(lon: f64, lat: f64) -> Vec<(&'static str, &'static str)> {
+    let mut problems = Vec::new();
+    if !(-180.0..=180.0).contains(&lon) {
+        problems.push(("lon", "must be a number between -180 and 180"));
+    }
+    if !(-90.0..=90.0).contains(&lat) {
+        problems.push(("lat", "must be a number between -90 and 90"));
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bboxes_are_four_numbers_in_order() {
+        let b = Bbox::parse("115.4,35.2,115.6,35.3").expect("a box");
+        assert_eq!((b.min_lon, b.max_lat), (115.4, 35.3));
+        for bad in [
+            "",
+            "1,2,3",
+            "1,2,3,4,5",
+            "a,b,c,d",
+            "115.6,35.2,115.4,35.3",
+            "0,-91,1,1",
+            "NaN,0,1,1",
+        ] {
+            assert!(Bbox::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn points_out_of_range_name_their_coordinate() {
+        assert!(check_point(115.5, 35.2).is_empty());
+        assert_eq!(
+            check_point(f64::NAN, 35.2),
+            [("lon", "must be a number between -180 and 180")]
+        );
+        assert_eq!(check_point(181.0, -91.0).len(), 2);
+    }
 
     /// 马岭岗镇, Heze.
     const HEZE: (f64, f64) = (115.505, 35.215);

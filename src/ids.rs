@@ -52,3 +52,15 @@ id_type!(
     /// A notification in a user's inbox.
     NotificationId
 );
+id_type!(
+    /// A category of problem (问题类别): 公益广告牌破损, 占道经营, 节制闸故障…
+    CategoryId
+);
+id_type!(
+    /// A site (点位) inspectors check: a poster board, a sluice gate, a market.
+    SiteId
+);
+id_type!(
+    /// An uploaded file: a photo or a document.
+    AttachmentId
+);

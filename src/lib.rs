@@ -10,8 +10,10 @@
 pub mod activities;
 pub mod api;
 pub mod app;
+pub mod attachments;
 pub mod auth;
 pub mod campaigns;
+pub mod categories;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -31,6 +33,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod pairings;
+pub mod sites;
 pub mod tasks;
 pub mod telemetry;
 pub mod units;

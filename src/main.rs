@@ -175,6 +175,11 @@ fn load_demo(config: Config) -> Result<(), String> {
          (dates relative to today)",
         work.campaigns, work.meetings, work.directives, work.tasks, work.activities
     );
+    let rectification = &created.rectification;
+    println!(
+        "rectification: {} categories, {} sites added",
+        rectification.categories, rectification.sites
+    );
     // Only the logins this run created: a password printed for an account that existed
     // before may have been changed since, and would be wrong (or someone else's secret).
     let created_users: Vec<_> = district

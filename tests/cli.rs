@@ -137,6 +137,10 @@ fn demo_loads_once_and_user_create_works() {
         ),
         "{text}"
     );
+    assert!(
+        text.contains("rectification: 6 categories, 7 sites added"),
+        "{text}"
+    );
     let second = run(dir.path(), &["demo"], &env);
     let again = stdout(&second);
     assert!(
@@ -145,6 +149,10 @@ fn demo_loads_once_and_user_create_works() {
     );
     assert!(
         again.contains("campaign work: 0 campaigns, 0 meetings, 0 directives, 0 tasks"),
+        "{again}"
+    );
+    assert!(
+        again.contains("rectification: 0 categories, 0 sites added"),
         "{again}"
     );
     // A second run shows no password: the accounts existed, and may have new ones.

@@ -55,6 +55,15 @@ pub enum Action {
     RecordActivity,
     /// Write to a patrol (its track, its visits): only its own inspector.
     WritePatrol,
+    /// Create and change the categories of problem a unit manages (its office).
+    ManageCategories,
+    /// Record and change the sites (点位) of a unit (its office).
+    ManageSites,
+    /// Upload a photo or a document (evidence).
+    UploadAttachment,
+    /// Download an attachment: its uploader (and admins); later, whoever sees an item it
+    /// belongs to.
+    ReadAttachment,
 }
 
 /// The ways a user can own a resource; a resource names the users in these roles.
@@ -247,6 +256,40 @@ pub const RULES: &[Rule] = &[
     rule(RecordActivity, Admin, Anywhere, None),
     rule(RecordActivity, Office, OwnScope, None),
     rule(RecordActivity, Officer, OwnScope, None),
+    rule(ManageCategories, Admin, Anywhere, None),
+    rule(ManageCategories, Office, OwnScope, None),
+    rule(ManageSites, Admin, Anywhere, None),
+    rule(ManageSites, Office, OwnScope, None),
+    rule(UploadAttachment, Admin, Anywhere, None),
+    rule(UploadAttachment, Leader, Anywhere, None),
+    rule(UploadAttachment, Office, Anywhere, None),
+    rule(UploadAttachment, Officer, Anywhere, None),
+    rule(UploadAttachment, Inspector, Anywhere, None),
+    rule(ReadAttachment, Admin, Anywhere, None),
+    rule(
+        ReadAttachment,
+        Leader,
+        Anywhere,
+        Some(Is(OwnerRole::Creator)),
+    ),
+    rule(
+        ReadAttachment,
+        Office,
+        Anywhere,
+        Some(Is(OwnerRole::Creator)),
+    ),
+    rule(
+        ReadAttachment,
+        Officer,
+        Anywhere,
+        Some(Is(OwnerRole::Creator)),
+    ),
+    rule(
+        ReadAttachment,
+        Inspector,
+        Anywhere,
+        Some(Is(OwnerRole::Creator)),
+    ),
     rule(
         WritePatrol,
         Inspector,

@@ -240,6 +240,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    categories (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        default_severity -> Text,
+        deadline_hours -> Integer,
+        route_kind -> Text,
+        route_unit_id -> Nullable<Text>,
+        attributes -> Text,
+        active -> Bool,
+        managed_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    sites (id) {
+        id -> Text,
+        kind -> Text,
+        name -> Text,
+        lat -> Double,
+        lon -> Double,
+        grid_id -> Text,
+        unit_id -> Text,
+        address -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        sha256 -> Text,
+        content_type -> Text,
+        bytes -> BigInt,
+        file_name -> Text,
+        taken_at -> Nullable<Timestamp>,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -264,5 +315,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     notifications,
     idempotency_keys,
-    job_claims
+    job_claims,
+    categories,
+    sites,
+    attachments
 );

@@ -27,6 +27,8 @@ crate::text_enum! {
         Directive = "directive",
         Task = "task",
         Activity = "activity",
+        Category = "category",
+        Site = "site",
     }
 }
 

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::auth::scope::{self, Subject};
 use crate::auth::Resource;
 use crate::db::page::{self, paginate, Listed, Paging};
-use crate::db::schema::{pairings, units, users};
+use crate::db::schema::{categories, pairings, sites, units, users};
 use crate::db::{self, Backend, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::ids::{UnitId, UserId};
@@ -516,10 +516,24 @@ pub fn delete(conn: &mut DbConnection, id: UnitId) -> AppResult<()> {
         )
         .count()
         .get_result(conn)?;
+    let sited: i64 = sites::table
+        .filter(sites::unit_id.eq(unit.id).or(sites::grid_id.eq(unit.id)))
+        .count()
+        .get_result(conn)?;
+    let categorised: i64 = categories::table
+        .filter(
+            categories::managed_by
+                .eq(unit.id)
+                .or(categories::route_unit_id.eq(unit.id)),
+        )
+        .count()
+        .get_result(conn)?;
     let holders: Vec<String> = [
         (children, "child units"),
         (members, "users"),
         (paired, "pairings"),
+        (sited, "sites"),
+        (categorised, "categories"),
     ]
     .into_iter()
     .filter(|(count, _)| *count > 0)

@@ -7,6 +7,7 @@
 //! Loading is idempotent: what already exists (a unit by code, a user by username, a
 //! pairing by its two units) is left as it is and reported as existing.
 
+pub mod rectification;
 pub mod work;
 
 use std::collections::{BTreeMap, HashMap};
@@ -44,6 +45,10 @@ pub struct Description {
     pub directives: Vec<work::DirectiveSpec>,
     #[serde(default)]
     pub activities: Vec<work::ActivitySpec>,
+    #[serde(default)]
+    pub categories: Vec<rectification::CategorySpec>,
+    #[serde(default)]
+    pub sites: Vec<rectification::SiteSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +124,8 @@ pub struct Loaded {
     pub pairings: BTreeMap<String, PairingId>,
     /// Campaigns, meetings, directives, tasks and activities, by key.
     pub work: work::LoadedWork,
+    /// Categories and sites, by key.
+    pub rectification: rectification::LoadedRectification,
     pub created: Created,
 }
 
@@ -131,6 +138,7 @@ pub struct Created {
     pub pairings: usize,
     pub leaders: usize,
     pub work: work::CreatedWork,
+    pub rectification: rectification::CreatedRectification,
 }
 
 impl Description {
@@ -141,7 +149,12 @@ impl Description {
 
     /// Number of progress steps [`load`] reports, for a progress bar.
     pub fn steps(&self) -> u64 {
-        (self.units.len() + 2 * self.users.len() + self.pairings.len()) as u64 + self.work().steps()
+        (self.units.len()
+            + 2 * self.users.len()
+            + self.pairings.len()
+            + self.categories.len()
+            + self.sites.len()) as u64
+            + self.work().steps()
     }
 
     /// The campaign work it describes.
@@ -238,6 +251,13 @@ pub fn load_onto(
             loaded.pairings.insert(pairing.key(), id);
         }
         work::load(conn, &world.work(), &mut loaded, now, progress)?;
+        rectification::load(
+            conn,
+            (&world.categories, &world.sites),
+            &mut loaded,
+            now,
+            progress,
+        )?;
         Ok(loaded)
     })
 }

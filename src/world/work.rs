@@ -207,15 +207,31 @@ pub struct CreatedWork {
     pub activities: usize,
 }
 
-/// The users the loader acts as, each in a session of its own (ended when the load ends).
-struct Acting<'a> {
+/// The users the loader acts as, each in a session of its own (ended by [`Acting::end`]).
+pub(super) struct Acting<'a> {
     users: &'a BTreeMap<String, UserId>,
     actors: HashMap<String, Actor>,
     sessions: Vec<SessionId>,
 }
 
-impl Acting<'_> {
-    fn as_user(&mut self, conn: &mut DbConnection, key: &str) -> AppResult<Actor> {
+impl<'a> Acting<'a> {
+    pub(super) fn new(users: &'a BTreeMap<String, UserId>) -> Self {
+        Acting {
+            users,
+            actors: HashMap::new(),
+            sessions: Vec::new(),
+        }
+    }
+
+    /// Ends the sessions the load started.
+    pub(super) fn end(self, conn: &mut DbConnection) -> AppResult<()> {
+        for session in self.sessions {
+            sessions::revoke_session(conn, session)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn as_user(&mut self, conn: &mut DbConnection, key: &str) -> AppResult<Actor> {
         if let Some(actor) = self.actors.get(key) {
             return Ok(actor.clone());
         }
@@ -231,7 +247,7 @@ impl Acting<'_> {
     }
 }
 
-fn key<T: Copy>(map: &BTreeMap<String, T>, what: &str, key: &str) -> AppResult<T> {
+pub(super) fn key<T: Copy>(map: &BTreeMap<String, T>, what: &str, key: &str) -> AppResult<T> {
     map.get(key)
         .copied()
         .ok_or_else(|| AppError::internal(format!("the world names unknown {what} `{key}`")))
@@ -247,11 +263,7 @@ pub fn load(
     now: NaiveDateTime,
     progress: &mut dyn FnMut(&str),
 ) -> AppResult<()> {
-    let mut acting = Acting {
-        users: &world.users,
-        actors: HashMap::new(),
-        sessions: Vec::new(),
-    };
+    let mut acting = Acting::new(&world.users);
     let result = load_as(
         conn,
         spec,
@@ -262,9 +274,7 @@ pub fn load(
         now,
         progress,
     );
-    for session in acting.sessions {
-        sessions::revoke_session(conn, session)?;
-    }
+    acting.end(conn)?;
     result
 }
 

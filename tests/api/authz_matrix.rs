@@ -41,17 +41,20 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use campaign_tracker::activities::model::ActivityRow;
+use campaign_tracker::attachments::model::AttachmentRow;
 use campaign_tracker::auth::sessions::{self, RefreshTokenRow};
 use campaign_tracker::campaigns::model::CampaignRow;
+use campaign_tracker::categories::model::CategoryRow;
 use campaign_tracker::db::schema::{
-    activities, campaigns, directives, events, meeting_units, meetings, notifications, pairings,
-    refresh_tokens, tasks, units, users,
+    activities, attachments, campaigns, categories, directives, events, meeting_units, meetings,
+    notifications, pairings, refresh_tokens, sites, tasks, units, users,
 };
 use campaign_tracker::directives::model::DirectiveRow;
 use campaign_tracker::events::EventRow;
 use campaign_tracker::ids::{SessionId, UserId};
 use campaign_tracker::meetings::model::MeetingRow;
 use campaign_tracker::pairings::model::PairingRow;
+use campaign_tracker::sites::model::SiteRow;
 use campaign_tracker::tasks::model::TaskRow;
 use campaign_tracker::units::model::UnitRow;
 use campaign_tracker::users::model::UserRow;
@@ -97,6 +100,12 @@ enum Kind {
     Activity,
     /// A notification of the office's (the only caller that finds its own).
     Notification,
+    /// A category of problem, managed by a town's office.
+    Category,
+    /// A site, with a town as its responsible unit.
+    Site,
+    /// An uploaded file: XA is the officer's, XB officer_b's.
+    Attachment,
 }
 
 /// Where a kind's targets are, by fixture key.
@@ -133,7 +142,8 @@ const TARGETS: &[Target] = &[
         inside: "GA2",
         inspector: "GA",
         partner: "GA2",
-        outside: "GB",
+        // GB holds a site: a leaf, but not one that may be deleted.
+        outside: "GB2",
         partner_outside: "GC",
     },
     Target {
@@ -217,6 +227,33 @@ const TARGETS: &[Target] = &[
         outside: "NOFFICE_B",
         partner_outside: "NOFFICE_B",
     },
+    Target {
+        kind: Kind::Category,
+        collection: "categories",
+        inside: "KA",
+        inspector: "KA",
+        partner: "KA",
+        outside: "KB",
+        partner_outside: "KC",
+    },
+    Target {
+        kind: Kind::Site,
+        collection: "sites",
+        inside: "SA",
+        inspector: "SA",
+        partner: "SA",
+        outside: "SB",
+        partner_outside: "SC",
+    },
+    Target {
+        kind: Kind::Attachment,
+        collection: "attachments",
+        inside: "XA",
+        inspector: "XA",
+        partner: "XA",
+        outside: "XB",
+        partner_outside: "XB",
+    },
 ];
 
 /// Per kind and caller: the fixture key of a record the caller owns (the one it submitted,
@@ -235,7 +272,7 @@ fn owned_key(kind: Kind, caller: &str) -> Option<&'static str> {
 }
 
 /// The collections of the fixture, in the order they are checked.
-const COLLECTIONS: [&str; 8] = [
+const COLLECTIONS: [&str; 11] = [
     "units",
     "pairings",
     "users",
@@ -244,17 +281,21 @@ const COLLECTIONS: [&str; 8] = [
     "directives",
     "tasks",
     "activities",
+    "categories",
+    "sites",
+    "attachments",
 ];
 
 /// What each caller may see of the fixture, by collection (keys of `World`), written out
 /// rather than derived so that the test can disagree with the scoping code. [`fixture`]
-/// adds to the world: the spare grid GA2 under VA, town C with grid GC, department X
-/// paired with C (PXC), and the partner (an officer of P).
+/// adds to the world: the spare grids GA2 under VA and GB2 under VB, town C with grid GC,
+/// department X paired with C (PXC), the partner (an officer of P), a category managed by
+/// each of A, B and C (KA KB KC) and a site in a grid of each (SA SB SC).
 const VISIBLE: &[(&str, &[(&str, &str)])] = &[
     (
         "admin",
         &[
-            ("units", "D A VA GA GA2 B VB GB P C GC X"),
+            ("units", "D A VA GA GA2 B VB GB GB2 P C GC X"),
             ("pairings", "PA PB PXC"),
             (
                 "users",
@@ -265,12 +306,15 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("directives", "DA DB DC DS"),
             ("tasks", "TA TGA TS TSO TB TBS TC TCS"),
             ("activities", "AA AB AC"),
+            ("categories", "KA KB KC"),
+            ("sites", "SA SB SC"),
+            ("attachments", "XA XB"),
         ],
     ),
     (
         "leader",
         &[
-            ("units", "D A VA GA GA2 B VB GB P C GC X"),
+            ("units", "D A VA GA GA2 B VB GB GB2 P C GC X"),
             ("pairings", "PA PB PXC"),
             ("users", "leader"),
             ("campaigns", "CA CB CC"),
@@ -278,6 +322,9 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("directives", "DA DB DC DS"),
             ("tasks", "TA TGA TS TSO TB TBS TC TCS"),
             ("activities", "AA AB AC"),
+            ("categories", "KA KB KC"),
+            ("sites", "SA SB SC"),
+            ("attachments", ""),
         ],
     ),
     (
@@ -292,6 +339,9 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("directives", "DA DS"),
             ("tasks", "TA TGA TS TSO"),
             ("activities", "AA"),
+            ("categories", "KA KB KC"),
+            ("sites", "SA"),
+            ("attachments", ""),
         ],
     ),
     (
@@ -305,6 +355,9 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("directives", "DA DS"),
             ("tasks", "TA TGA TS TSO"),
             ("activities", "AA"),
+            ("categories", "KA KB KC"),
+            ("sites", "SA"),
+            ("attachments", "XA"),
         ],
     ),
     (
@@ -320,13 +373,16 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("directives", "DA DS"),
             ("tasks", "TGA"),
             ("activities", ""),
+            ("categories", "KA KB KC"),
+            ("sites", "SA"),
+            ("attachments", ""),
         ],
     ),
     (
         "partner",
         &[
             // Its department, and the towns it is paired with, with all they hold.
-            ("units", "P A VA GA GA2 B VB GB"),
+            ("units", "P A VA GA GA2 B VB GB GB2"),
             ("pairings", "PA PB"),
             ("users", "partner"),
             ("campaigns", "CA CB"),
@@ -334,6 +390,9 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("directives", "DA DS DB"),
             ("tasks", "TA TGA TS TSO TB TBS"),
             ("activities", "AA AB"),
+            ("categories", "KA KB KC"),
+            ("sites", "SA SB"),
+            ("attachments", ""),
         ],
     ),
     (
@@ -347,6 +406,9 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("directives", ""),
             ("tasks", ""),
             ("activities", ""),
+            ("categories", ""),
+            ("sites", ""),
+            ("attachments", ""),
         ],
     ),
 ];
@@ -1000,6 +1062,126 @@ fn rows() -> Vec<Row> {
                 anon: 401,
             },
         ),
+        // Categories: everyone reads them all; admins and offices create them, an office
+        // changes those its unit manages.
+        row(
+            "POST /api/v1/categories",
+            Kind::None,
+            |c| {
+                // Outside, routed to town B by name: not a unit the A side sees.
+                let routing = match c.scope {
+                    Scope::In => json!({"unit_kind": "town"}),
+                    _ => json!({"unit_kind": "town", "unit_id": c.w.unit("B")}),
+                };
+                c.plain().json(json!({
+                    "code": format!("MX-{}", c.n),
+                    "name": format!("矩阵类别{}", c.n),
+                    "default_severity": "normal",
+                    "deadline_hours": 72,
+                    "routing": routing,
+                }))
+            },
+            Expect {
+                office: on(201, 422),
+                ..Expect::roles(&["admin"], 201, 403)
+            },
+        ),
+        row(
+            "GET /api/v1/categories",
+            Kind::None,
+            |c| c.plain(),
+            Expect::signed_in(200),
+        )
+        .lists("categories"),
+        row(
+            "GET /api/v1/categories/{id}",
+            Kind::Category,
+            |c| c.at(),
+            Expect {
+                admin: on(200, 200).missing(404),
+                leader: on(200, 200).missing(404),
+                office: on(200, 200).missing(404),
+                officer: on(200, 200).missing(404),
+                inspector: on(200, 200).missing(404),
+                partner: on(200, 200).missing(404),
+                anon: 401,
+            },
+        ),
+        row(
+            "PATCH /api/v1/categories/{id}",
+            Kind::Category,
+            |c| c.at().json(json!({"deadline_hours": 24 + c.n})),
+            Expect {
+                // B's category is seen (everyone reads categories) but not A's to change.
+                office: on(200, 403).missing(404),
+                ..Expect::admin_only(200)
+            },
+        ),
+        // Sites: read through their responsible unit or their grid; their unit's office
+        // records and changes them.
+        row(
+            "POST /api/v1/sites",
+            Kind::None,
+            |c| {
+                let (lon, lat) = c.point();
+                let unit = c.town().to_string();
+                c.plain().json(json!({
+                    "kind": "poster_board",
+                    "name": format!("矩阵点位{}", c.n),
+                    "lat": lat,
+                    "lon": lon,
+                    "unit_id": unit,
+                }))
+            },
+            Expect {
+                office: on(201, 422),
+                ..Expect::roles(&["admin"], 201, 403)
+            },
+        ),
+        row(
+            "GET /api/v1/sites",
+            Kind::None,
+            |c| c.list("unit_id"),
+            Expect::signed_in(200),
+        )
+        .lists("sites"),
+        row(
+            "GET /api/v1/sites/{id}",
+            Kind::Site,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        row(
+            "PATCH /api/v1/sites/{id}",
+            Kind::Site,
+            |c| c.at().json(json!({"name": format!("矩阵点位改{}", c.n)})),
+            Expect {
+                office: on(200, 404).missing(404),
+                ..Expect::admin_only(200)
+            },
+        ),
+        // Attachments: anyone signed in uploads; a file is its uploader's (and admins').
+        row(
+            "POST /api/v1/attachments",
+            Kind::None,
+            |c| c.plain().file(MATRIX_PNG.to_vec()),
+            Expect::signed_in(201),
+        ),
+        row(
+            "GET /api/v1/attachments/{id}",
+            Kind::Attachment,
+            |c| c.at(),
+            Expect {
+                admin: on(200, 200).missing(404),
+                leader: Cases::all(404),
+                office: Cases::all(404),
+                // XA is the officer's own upload.
+                officer: on(200, 404).missing(404),
+                inspector: Cases::all(404),
+                partner: Cases::all(404),
+                anon: 401,
+            },
+        ),
         // Notifications: one's own inbox; another user's notification is not found.
         row(
             "GET /api/v1/notifications",
@@ -1132,10 +1314,17 @@ impl Row {
 struct Req {
     path: String,
     body: Option<Value>,
+    /// A file sent as the multipart field `file` (instead of a JSON body).
+    file: Option<Vec<u8>>,
     changes: bool,
 }
 
 impl Req {
+    fn file(mut self, content: Vec<u8>) -> Req {
+        self.file = Some(content);
+        self
+    }
+
     fn json(mut self, body: Value) -> Req {
         self.body = Some(body);
         self
@@ -1171,6 +1360,7 @@ impl Ctx<'_> {
         Req {
             path: self.template.to_string(),
             body: None,
+            file: None,
             changes: true,
         }
     }
@@ -1295,6 +1485,9 @@ impl Collections for World {
             "tasks" => &self.tasks,
             "activities" => &self.activities,
             "notifications" => &self.notifications,
+            "categories" => &self.categories,
+            "sites" => &self.sites,
+            "attachments" => &self.attachments,
             other => panic!("no collection {other} in the fixture world"),
         }
     }
@@ -1307,6 +1500,9 @@ struct Fixture {
     refresh: HashMap<String, String>,
 }
 
+/// The file the matrix uploads: a 1×1 PNG.
+const MATRIX_PNG: &[u8] = include_bytes!("../fixtures/after-fix.png");
+
 /// A point of grid GC (town C).
 const GC_POINT: (f64, f64) = (115.525, 35.235);
 
@@ -1315,6 +1511,7 @@ const MATRIX_WORLD: &str = r#"{
     "name": "the matrix's additions",
     "units": [
         {"key": "GA2", "code": "HZGX-LLZ-ZZ-G02", "name": "寨庄第二网格", "kind": "grid", "parent": "VA"},
+        {"key": "GB2", "code": "HZGX-MLGZ-CL-G02", "name": "程楼第二网格", "kind": "grid", "parent": "VB"},
         {"key": "C", "code": "HZGX-DSZ", "name": "都司镇", "kind": "town", "parent": "D"},
         {"key": "GC", "code": "HZGX-DSZ-G01", "name": "都司镇第一网格", "kind": "grid", "parent": "C",
          "boundary": {"type": "Polygon", "coordinates": [[[115.52, 35.23], [115.53, 35.23], [115.53, 35.24], [115.52, 35.24], [115.52, 35.23]]]}},
@@ -1372,6 +1569,16 @@ const MATRIX_WORLD: &str = r#"{
         {"key": "AA", "campaign": "CA", "unit": "A", "title": "吕陵镇文明交通劝导", "date": {"days": -10}, "participants": 20, "volunteer_hours": 40.0, "by": "officer"},
         {"key": "AB", "campaign": "CB", "unit": "B", "title": "马岭岗镇河道清理", "date": {"days": -10}, "participants": 30, "volunteer_hours": 90.0, "by": "officer_b"},
         {"key": "AC", "campaign": "CC", "unit": "C", "title": "小荷学堂公益课", "date": {"days": -10}, "participants": 12, "volunteer_hours": 36.0, "beneficiaries": 45, "by": "office_c"}
+    ],
+    "categories": [
+        {"key": "KA", "code": "LL-GGP", "name": "吕陵镇公益广告牌破损", "severity": "normal", "deadline_hours": 72, "route_kind": "town", "by": "office"},
+        {"key": "KB", "code": "MLG-ZDJY", "name": "马岭岗镇占道经营", "severity": "normal", "deadline_hours": 48, "route_kind": "town", "by": "office_b"},
+        {"key": "KC", "code": "DS-LJ", "name": "都司镇垃圾乱堆", "severity": "low", "deadline_hours": 24, "route_kind": "town", "by": "office_c"}
+    ],
+    "sites": [
+        {"key": "SA", "kind": "poster_board", "name": "寨庄村口公益广告牌", "lat": 35.255, "lon": 115.485, "unit": "A", "by": "office"},
+        {"key": "SB", "kind": "shop_street", "name": "程楼沿街商铺", "lat": 35.215, "lon": 115.505, "unit": "B", "by": "office_b"},
+        {"key": "SC", "kind": "market", "name": "都司集贸市场", "lat": 35.235, "lon": 115.525, "unit": "C", "by": "office_c"}
     ]
 }"#;
 
@@ -1391,6 +1598,14 @@ async fn fixture() -> Fixture {
                 .expect("a fixture notification")
         });
         w.notifications.insert(key.to_string(), id);
+    }
+    for (key, user) in [("XA", "officer"), ("XB", "officer_b")] {
+        let sent = app.upload(w.token(user), "fixture.png", MATRIX_PNG).await;
+        let id = sent.json()["id"]
+            .as_str()
+            .expect("an attachment")
+            .to_string();
+        w.attachments.insert(key.to_string(), id);
     }
     let refresh = app.db(|conn| {
         w.users
@@ -1459,6 +1674,21 @@ fn snapshot(app: &TestApp) -> String {
             .select(ActivityRow::as_select())
             .load(conn)
             .expect("activities");
+        let categories: Vec<CategoryRow> = categories::table
+            .order(categories::id)
+            .select(CategoryRow::as_select())
+            .load(conn)
+            .expect("categories");
+        let sites: Vec<SiteRow> = sites::table
+            .order(sites::id)
+            .select(SiteRow::as_select())
+            .load(conn)
+            .expect("sites");
+        let attachments: Vec<AttachmentRow> = attachments::table
+            .order(attachments::id)
+            .select(AttachmentRow::as_select())
+            .load(conn)
+            .expect("attachments");
         let events: Vec<EventRow> = events::table
             .order(events::id)
             .select(EventRow::as_select())
@@ -1466,7 +1696,8 @@ fn snapshot(app: &TestApp) -> String {
             .expect("events");
         format!(
             "{units:?}\n{users:?}\n{pairings:?}\n{tokens:?}\n{campaigns:?}\n{meetings:?}\n\
-             {attending:?}\n{directives:?}\n{tasks:?}\n{activities:?}\n{events:?}"
+             {attending:?}\n{directives:?}\n{tasks:?}\n{activities:?}\n{categories:?}\n\
+             {sites:?}\n{attachments:?}\n{events:?}"
         )
     })
 }
@@ -1507,6 +1738,20 @@ fn versions_without_events(app: &TestApp) -> Vec<String> {
                 .select((directives::id, directives::version))
                 .load(conn)
                 .expect("directives"),
+        );
+        add(
+            "category",
+            categories::table
+                .select((categories::id, categories::version))
+                .load(conn)
+                .expect("categories"),
+        );
+        add(
+            "site",
+            sites::table
+                .select((sites::id, sites::version))
+                .load(conn)
+                .expect("sites"),
         );
         add(
             "task",
@@ -1599,10 +1844,14 @@ async fn run_case(
     );
     let token = (caller != ANON).then(|| fx.w.token(caller));
     let before = row.is_write().then(|| snapshot(&fx.app));
-    let resp = fx
-        .app
-        .send(row.method.clone(), &req.path, token, req.body.as_ref())
-        .await;
+    let resp = match &req.file {
+        Some(content) => fx.app.upload_as(token, "matrix.png", content).await,
+        None => {
+            fx.app
+                .send(row.method.clone(), &req.path, token, req.body.as_ref())
+                .await
+        }
+    };
     let status = resp.status.as_u16();
     let mut failures = Vec::new();
     let mut fail = |what: String| failures.push(format!("{label}: {what}"));
@@ -1792,6 +2041,9 @@ async fn authz_visibility_sweep() {
         ("tasks", "/api/v1/tasks/{id}"),
         ("tasks", "/api/v1/tasks/{id}/events"),
         ("activities", "/api/v1/activities/{id}"),
+        ("categories", "/api/v1/categories/{id}"),
+        ("sites", "/api/v1/sites/{id}"),
+        ("attachments", "/api/v1/attachments/{id}"),
     ];
     for caller in CALLERS.into_iter().filter(|c| *c != ANON) {
         // Accounts too, for the roles that may read them at all (the others get 403 before
@@ -1915,6 +2167,11 @@ async fn server_set_fields_are_rejected() {
         let Some(body) = op.get("requestBody") else {
             continue;
         };
+        // A file upload's form has one field the server reads (`file`); it sets nothing
+        // else from the form, so there is no field to smuggle in.
+        if body["content"].get("multipart/form-data").is_some() {
+            continue;
+        }
         let schema_ref = body["content"]["application/json"]["schema"]["$ref"].as_str();
         let schema_ref = schema_ref
             .unwrap_or_else(|| panic!("{method} {path}: expected a JSON body schema by $ref"));

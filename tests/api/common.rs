@@ -80,6 +80,8 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: header::HeaderMap,
     pub text: String,
+    /// The body as sent (`text` is it read as UTF-8).
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -170,6 +172,10 @@ pub struct World {
     pub activities: HashMap<String, String>,
     /// Notifications the fixture picked out by key (none unless a test adds them).
     pub notifications: HashMap<String, String>,
+    pub categories: HashMap<String, String>,
+    pub sites: HashMap<String, String>,
+    /// Uploaded files a test picked out by key (none unless it adds them).
+    pub attachments: HashMap<String, String>,
     pub tokens: HashMap<String, String>,
     /// What the loader returned, for loading more on top ([`TestApp::load_more`]).
     pub loaded: Loaded,
@@ -222,6 +228,8 @@ pub struct TestApp {
     pub state: AppState,
     service: BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>,
     _db: TestDb,
+    /// This test's attachments folder (removed with it).
+    _files: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -241,8 +249,11 @@ impl TestApp {
 
     pub async fn with_settings(extra: &[(&str, &str)]) -> TestApp {
         let (url, guard) = fresh_database();
+        let files = tempfile::tempdir().expect("an attachments folder");
+        let files_dir = files.path().display().to_string();
         let mut settings: HashMap<String, String> = [
             ("DATABASE_URL", url.as_str()),
+            ("ATTACHMENTS_DIR", files_dir.as_str()),
             ("JWT_SECRET", JWT_SECRET),
             ("LOG_LEVEL", "warn"),
             ("DATABASE_POOL_SIZE", "4"),
@@ -261,6 +272,7 @@ impl TestApp {
             state,
             service,
             _db: guard,
+            _files: files,
         }
     }
 
@@ -328,6 +340,9 @@ impl TestApp {
             tasks: as_text(&loaded.work.tasks),
             activities: as_text(&loaded.work.activities),
             notifications: HashMap::new(),
+            categories: as_text(&loaded.rectification.categories),
+            sites: as_text(&loaded.rectification.sites),
+            attachments: HashMap::new(),
             users,
             tokens,
             loaded,
@@ -410,6 +425,61 @@ impl TestApp {
         self.call(req.to_request()).await
     }
 
+    /// Uploads `content` as the multipart field `file`, named `file_name`.
+    pub async fn upload(&self, token: &str, file_name: &str, content: &[u8]) -> Resp {
+        self.upload_as(Some(token), file_name, content).await
+    }
+
+    /// [`TestApp::upload`], with or without a token.
+    pub async fn upload_as(&self, token: Option<&str>, file_name: &str, content: &[u8]) -> Resp {
+        let boundary = "----campaign-tracker-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.upload_raw_as(token, boundary, body).await
+    }
+
+    /// Sends `body` as a multipart form with `boundary`, as it is (truncated ones too).
+    pub async fn upload_raw(&self, token: &str, boundary: &str, body: Vec<u8>) -> Resp {
+        self.upload_raw_as(Some(token), boundary, body).await
+    }
+
+    async fn upload_raw_as(&self, token: Option<&str>, boundary: &str, body: Vec<u8>) -> Resp {
+        let mut req = TestRequest::post()
+            .uri("/api/v1/attachments")
+            .peer_addr("10.1.2.3:5555".parse().expect("addr"))
+            .insert_header((
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ))
+            .set_payload(body);
+        if let Some(token) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        self.call(req.to_request()).await
+    }
+
+    /// Every file under this app's attachments folder (temporary ones included).
+    pub fn stored_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else {
+                    found.push(path);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.state.attachments.dir, &mut found);
+        found
+    }
+
     pub async fn call(&self, req: Request) -> Resp {
         let resp = actix_web::test::call_service(&self.service, req).await;
         let status = resp.status();
@@ -419,6 +489,7 @@ impl TestApp {
             status,
             headers,
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -4,15 +4,18 @@
 mod common;
 
 mod accounts;
+mod attachments;
 mod auth;
 mod authz_matrix;
 mod campaigns;
+mod categories;
 mod errors;
 mod grids;
 mod meetings;
 mod ops;
 mod pairings;
 mod safe_writes;
+mod sites;
 mod tasks;
 mod transport;
 mod units;
