@@ -5,6 +5,7 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -14,7 +15,9 @@ use crate::attachments::store::Received;
 use crate::auth::{Action, Caller};
 use crate::error::{AppError, AppResult};
 use crate::http::{Id, Reply};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::AttachmentId;
+use crate::openapi::CreateHeaders;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
@@ -62,6 +65,7 @@ fn shown_name(name: Option<&str>) -> String {
 /// Upload a photo or a document.
 #[utoipa::path(
     tag = "attachments",
+    params(CreateHeaders),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Stored", body = Attachment, headers(("Location" = String))),
@@ -75,6 +79,7 @@ fn shown_name(name: Option<&str>) -> String {
 pub async fn upload_attachment(
     state: web::Data<AppState>,
     caller: Caller,
+    key: IdempotencyKey,
     mut form: Multipart,
 ) -> AppResult<Reply> {
     // Authorised before a byte of the body is read.
@@ -117,16 +122,31 @@ pub async fn upload_attachment(
     }
     let (received, name) =
         received.ok_or_else(|| AppError::invalid("file", "the form has no `file` field"))?;
-    let stored = web::block(move || store.keep(received))
-        .await
-        .map_err(|e| AppError::internal(format!("keeping an upload: {e}")))??;
-    let now = state.clock.now();
-    let row = state
+    // A retry from a phone sends the same file under the same key: the first answer again.
+    // What identifies the request is the file and its name, not the form's boundaries.
+    let digest = hex::encode(Sha256::digest(format!("{}\n{name}", received.sha256)));
+    let work = state.work();
+    state
         .db
-        .write(move |conn| model::create(conn, uploader, &stored, &name, now))
-        .await?;
-    let view = Attachment::from(row);
-    Reply::created("attachments", view.id, &view, None)
+        .writing(move |conn| {
+            let now = work.clock.now();
+            idempotency::once(
+                conn,
+                uploader,
+                &key,
+                &digest,
+                (now, work.idempotency_ttl),
+                // Kept only for a fresh key: a replayed or refused upload drops its
+                // temporary file and leaves nothing new on disk.
+                |conn| {
+                    let stored = store.keep(received)?;
+                    let row = model::create(conn, uploader, &stored, &name, now)?;
+                    let view = Attachment::from(row);
+                    Reply::created("attachments", view.id, &view, None)
+                },
+            )
+        })
+        .await
 }
 
 /// Download an attachment (its uploader, and admins).

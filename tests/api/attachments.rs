@@ -190,3 +190,28 @@ async fn a_stalled_upload_times_out_and_leaves_nothing() {
     answer.problem(408, "request_timeout");
     assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
 }
+
+#[actix_web::test]
+async fn a_retried_upload_with_its_key_is_one_attachment() {
+    let (app, w) = TestApp::with_world().await;
+    let token = Some(w.token("inspector"));
+    let photo = fixture("poster-board-exif.jpg");
+    let key = [("Idempotency-Key", "0193f1c2-photo-1")];
+    let first = app.upload_with(token, "国道广告牌.jpg", &photo, &key).await;
+    first.ok(201);
+    let retry = app.upload_with(token, "国道广告牌.jpg", &photo, &key).await;
+    assert_eq!(retry.status.as_u16(), 201, "{}", retry.text);
+    assert_eq!(retry.text, first.text, "the first answer again");
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    // Another file under the same key is a mistake, not a retry.
+    app.upload_with(token, "其他.png", &fixture("after-fix.png"), &key)
+        .await
+        .problem(422, "idempotency_key_reused");
+    let rows: i64 = app.db(|conn| {
+        use campaign_tracker::db::schema::attachments;
+        use diesel::prelude::*;
+        attachments::table.count().get_result(conn).expect("count")
+    });
+    assert_eq!(rows, 1);
+    assert_eq!(kept(&app).len(), 1, "the refused file was not kept");
+}

@@ -432,6 +432,17 @@ impl TestApp {
 
     /// [`TestApp::upload`], with or without a token.
     pub async fn upload_as(&self, token: Option<&str>, file_name: &str, content: &[u8]) -> Resp {
+        self.upload_with(token, file_name, content, &[]).await
+    }
+
+    /// [`TestApp::upload_as`] with more headers (an `Idempotency-Key`).
+    pub async fn upload_with(
+        &self,
+        token: Option<&str>,
+        file_name: &str,
+        content: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let boundary = "----campaign-tracker-test-boundary";
         let mut body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
@@ -440,15 +451,21 @@ impl TestApp {
         .into_bytes();
         body.extend_from_slice(content);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        self.upload_raw_as(token, boundary, body).await
+        self.upload_raw_as(token, boundary, body, headers).await
     }
 
     /// Sends `body` as a multipart form with `boundary`, as it is (truncated ones too).
     pub async fn upload_raw(&self, token: &str, boundary: &str, body: Vec<u8>) -> Resp {
-        self.upload_raw_as(Some(token), boundary, body).await
+        self.upload_raw_as(Some(token), boundary, body, &[]).await
     }
 
-    async fn upload_raw_as(&self, token: Option<&str>, boundary: &str, body: Vec<u8>) -> Resp {
+    async fn upload_raw_as(
+        &self,
+        token: Option<&str>,
+        boundary: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut req = TestRequest::post()
             .uri("/api/v1/attachments")
             .peer_addr("10.1.2.3:5555".parse().expect("addr"))
@@ -459,6 +476,9 @@ impl TestApp {
             .set_payload(body);
         if let Some(token) = token {
             req = req.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
         }
         self.call(req.to_request()).await
     }
