@@ -9,7 +9,6 @@ use crate::activities::forms::{ActivityQuery, ActivityUpdate, NewActivity};
 use crate::activities::model::{self, Activity};
 use crate::app::AppState;
 use crate::auth::{Action, Caller};
-use crate::db::page::Listed;
 use crate::error::AppResult;
 use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
 use crate::idempotency::{self, IdempotencyKey};
@@ -86,14 +85,8 @@ pub async fn list_activities(
             actor.require(Action::ReadWork)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
             let listed = model::list(conn, &actor.subject, &filter, paging)?;
-            let items = model::views(conn, listed.items)?;
-            Ok((
-                Listed {
-                    items,
-                    total: listed.total,
-                },
-                paging,
-            ))
+            let listed = listed.try_map_all(|rows| model::views(conn, rows))?;
+            Ok((listed, paging))
         })
         .await?;
     Ok(web::Json(Page::new(listed, paging)))

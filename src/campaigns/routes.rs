@@ -89,14 +89,8 @@ pub async fn list_campaigns(
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
             let listed = model::list(conn, &actor.subject, &filter, paging)?;
             let now = work.clock.now();
-            let items = model::views(conn, listed.items, now)?;
-            Ok((
-                crate::db::page::Listed {
-                    items,
-                    total: listed.total,
-                },
-                paging,
-            ))
+            let listed = listed.try_map_all(|rows| model::views(conn, rows, now))?;
+            Ok((listed, paging))
         })
         .await?;
     Ok(web::Json(Page::new(listed, paging)))

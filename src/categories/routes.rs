@@ -9,7 +9,6 @@ use crate::app::AppState;
 use crate::auth::{Action, Caller, Resource};
 use crate::categories::forms::{CategoryQuery, CategoryUpdate, NewCategory};
 use crate::categories::model::{self, Category};
-use crate::db::page::Listed;
 use crate::error::AppResult;
 use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
 use crate::idempotency::{self, IdempotencyKey};
@@ -86,14 +85,8 @@ pub async fn list_categories(
             actor.require(Action::ReadOrg)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
             let listed = model::list(conn, &filter, paging)?;
-            let items = model::views(conn, listed.items)?;
-            Ok((
-                Listed {
-                    items,
-                    total: listed.total,
-                },
-                paging,
-            ))
+            let listed = listed.try_map_all(|rows| model::views(conn, rows))?;
+            Ok((listed, paging))
         })
         .await?;
     Ok(web::Json(Page::new(listed, paging)))

@@ -52,6 +52,18 @@ impl<T> Listed<T> {
         }
     }
 
+    /// The page's rows turned into their views all at once (views look up names for a
+    /// whole page in one query), the total kept.
+    pub fn try_map_all<U, E>(
+        self,
+        f: impl FnOnce(Vec<T>) -> Result<Vec<U>, E>,
+    ) -> Result<Listed<U>, E> {
+        Ok(Listed {
+            items: f(self.items)?,
+            total: self.total,
+        })
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
         Listed {
             items: self.items.into_iter().map(f).collect(),

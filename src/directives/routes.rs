@@ -10,7 +10,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
 use crate::auth::{Action, Caller};
-use crate::db::page::Listed;
 use crate::directives::forms::{DirectiveQuery, DirectiveUpdate, NewDirective, NewTasks};
 use crate::directives::model::{self, Directive};
 use crate::error::AppResult;
@@ -95,14 +94,8 @@ pub async fn list_directives(
             actor.require(Action::ReadWork)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
             let listed = model::list(conn, &actor.subject, &filter, paging)?;
-            let items = model::views(conn, listed.items, work.clock.now())?;
-            Ok((
-                Listed {
-                    items,
-                    total: listed.total,
-                },
-                paging,
-            ))
+            let listed = listed.try_map_all(|rows| model::views(conn, rows, work.clock.now()))?;
+            Ok((listed, paging))
         })
         .await?;
     Ok(web::Json(Page::new(listed, paging)))

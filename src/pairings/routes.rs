@@ -6,7 +6,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
 use crate::auth::{Action, Caller};
-use crate::db::page::Listed;
 use crate::db::write_tx;
 use crate::error::AppResult;
 use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
@@ -89,14 +88,8 @@ pub async fn list_pairings(
             actor.require(Action::ReadOrg)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
             let listed = model::list(conn, &actor.subject, &filter, paging)?;
-            let items = model::views(conn, listed.items)?;
-            Ok((
-                Listed {
-                    items,
-                    total: listed.total,
-                },
-                paging,
-            ))
+            let listed = listed.try_map_all(|rows| model::views(conn, rows))?;
+            Ok((listed, paging))
         })
         .await?;
     Ok(web::Json(Page::new(listed, paging)))

@@ -8,7 +8,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
 use crate::auth::{Action, Caller};
-use crate::db::page::Listed;
 use crate::error::AppResult;
 use crate::events::{self, Entity, Event};
 use crate::http::pagination::NoFilter;
@@ -50,14 +49,9 @@ pub async fn list_tasks(
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
             let now = work.clock.now();
             let listed = model::list(conn, actor, &filter, paging, now, &work.warnings)?;
-            let items = model::views(conn, listed.items, now, &work.warnings)?;
-            Ok((
-                Listed {
-                    items,
-                    total: listed.total,
-                },
-                paging,
-            ))
+            let listed =
+                listed.try_map_all(|rows| model::views(conn, rows, now, &work.warnings))?;
+            Ok((listed, paging))
         })
         .await?;
     Ok(web::Json(Page::new(listed, paging)))

@@ -6,7 +6,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
 use crate::auth::{Action, Caller};
-use crate::db::page::Listed;
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
 use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Query, Reply};
@@ -30,16 +29,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(update_unit)
             .service(delete_unit),
     );
-}
-
-fn with_views(
-    conn: &mut crate::db::DbConnection,
-    listed: Listed<model::UnitRow>,
-) -> AppResult<Listed<Unit>> {
-    Ok(Listed {
-        items: model::views(conn, listed.items)?,
-        total: listed.total,
-    })
 }
 
 /// Create a unit.
@@ -103,7 +92,7 @@ pub async fn list_units(
             actor.require(Action::ReadOrg)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
             let listed = model::list(conn, &actor.subject, &filter, paging)?;
-            Ok((with_views(conn, listed)?, paging))
+            Ok((listed.try_map_all(|rows| model::views(conn, rows))?, paging))
         })
         .await?;
     Ok(web::Json(Page::new(listed, paging)))
@@ -178,7 +167,7 @@ pub async fn unit_subtree(
             actor.require_on(Action::ReadOrg, &root.resource(), "unit")?;
             let paging = page.0.validate()?;
             let listed = model::subtree(conn, &actor.subject, &root, paging)?;
-            Ok((with_views(conn, listed)?, paging))
+            Ok((listed.try_map_all(|rows| model::views(conn, rows))?, paging))
         })
         .await?;
     Ok(web::Json(Page::new(listed, paging)))
