@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     activities, attachments, auth, campaigns, categories, directives, meetings, notifications, ops,
-    pairings, sites, tasks, units, users,
+    pairings, rectifications, sites, tasks, units, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(notifications::routes::configure)
             .configure(categories::routes::configure)
             .configure(sites::routes::configure)
-            .configure(attachments::routes::configure),
+            .configure(attachments::routes::configure)
+            .configure(rectifications::routes::configure),
     );
 }

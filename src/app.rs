@@ -41,6 +41,8 @@ pub struct Work {
     pub clock: crate::clock::Clock,
     pub warnings: crate::tasks::rules::WarningRules,
     pub idempotency_ttl: std::time::Duration,
+    /// How near an open item of the same category is a possible duplicate of a report.
+    pub duplicate_radius_m: f64,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             clock: self.clock.clone(),
             warnings: self.config.warnings,
             idempotency_ttl: self.config.idempotency_ttl,
+            duplicate_radius_m: f64::from(self.config.duplicate_radius_m),
         }
     }
 }

@@ -61,6 +61,9 @@ pub struct Config {
     /// Where uploaded files are kept, and how large one may be.
     pub attachments_dir: std::path::PathBuf,
     pub max_upload_bytes: u64,
+    /// How near (metres) an open item of the same category must be to count as a possible
+    /// duplicate of a new report.
+    pub duplicate_radius_m: u32,
 }
 
 impl Config {
@@ -262,6 +265,7 @@ impl Config {
                 .unwrap_or_else(|| "data/attachments".into())
                 .into(),
             max_upload_bytes: number(&get, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1..=1 << 30)?,
+            duplicate_radius_m: number(&get, "DUPLICATE_RADIUS_METRES", 50, 1..=5_000)?,
         })
     }
 }

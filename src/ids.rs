@@ -64,3 +64,8 @@ id_type!(
     /// An uploaded file: a photo or a document.
     AttachmentId
 );
+id_type!(
+    /// A rectification item (整改事项): a reported problem to be fixed and checked. A phone
+    /// working offline may mint its own (UUIDv7).
+    RectificationId
+);

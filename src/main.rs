@@ -147,14 +147,14 @@ fn user(config: Config, command: UserCommand) -> Result<(), String> {
 }
 
 fn load_demo(config: Config) -> Result<(), String> {
-    let (_state, mut conn) = connection(config)?;
+    let (state, mut conn) = connection(config)?;
     let district = demo::district().map_err(cli::describe)?;
     let bar = indicatif::ProgressBar::new(district.steps());
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let (loaded, district) = demo::load(&mut conn, &mut |label| {
+    let (loaded, district) = demo::load(&mut conn, &state.attachments, &mut |label| {
         bar.set_message(label.to_string());
         bar.inc(1);
     })
@@ -177,8 +177,8 @@ fn load_demo(config: Config) -> Result<(), String> {
     );
     let rectification = &created.rectification;
     println!(
-        "rectification: {} categories, {} sites added",
-        rectification.categories, rectification.sites
+        "rectification: {} categories, {} sites, {} items added",
+        rectification.categories, rectification.sites, rectification.items
     );
     // Only the logins this run created: a password printed for an account that existed
     // before may have been changed since, and would be wrong (or someone else's secret).

@@ -40,6 +40,21 @@ impl Checks {
         self.check(field, moment_rule(value));
     }
 
+    /// A point as a phone's map SDK gives it, in WGS-84 (`lat` and `lon` named when out
+    /// of range; then returned as they came).
+    pub fn point(&mut self, lon: f64, lat: f64, from: crate::coords::CoordType) -> (f64, f64) {
+        let problems = crate::coords::check_point(lon, lat);
+        let ok = problems.is_empty();
+        for (field, message) in problems {
+            self.fail(field, message);
+        }
+        if ok {
+            crate::coords::to_wgs84(from, lon, lat)
+        } else {
+            (lon, lat)
+        }
+    }
+
     pub fn finish(self) -> Result<(), AppError> {
         if self.errors.is_empty() {
             Ok(())

@@ -149,7 +149,8 @@ pub async fn upload_attachment(
         .await
 }
 
-/// Download an attachment (its uploader, and admins).
+/// Download an attachment: its uploader, admins, and whoever sees a rectification item
+/// it belongs to.
 #[utoipa::path(
     tag = "attachments",
     params(("id" = uuid::Uuid, Path, description = "Attachment id")),
@@ -170,8 +171,11 @@ pub async fn get_attachment(
     let row = caller
         .run(&state.db, move |conn, actor| {
             let row = model::find(conn, id.0)?;
-            // Another user's file looks absent, as anything out of scope does.
-            if !actor.may(Action::ReadAttachment, &row.resource()) {
+            // Its uploader (and admins) may; so may whoever sees an item it is a photo or
+            // evidence of. Anyone else's file looks absent, as anything out of scope does.
+            let readable = actor.may(Action::ReadAttachment, &row.resource())
+                || crate::rectifications::model::attachment_readable(conn, actor, row.id)?;
+            if !readable {
                 return Err(AppError::NotFound("attachment"));
             }
             Ok(row)

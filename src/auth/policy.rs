@@ -61,9 +61,20 @@ pub enum Action {
     ManageSites,
     /// Upload a photo or a document (evidence).
     UploadAttachment,
-    /// Download an attachment: its uploader (and admins); later, whoever sees an item it
-    /// belongs to.
+    /// Download an attachment: its uploader (and admins); whoever sees a rectification item
+    /// it belongs to is let through by the handler.
     ReadAttachment,
+    /// Report a problem (a rectification item) in a grid the caller sees.
+    ReportProblem,
+    /// Fix a rectification item routed to one's unit: start, submit, ask for more time.
+    FixItem,
+    /// Check a fix: the reporter, offices over the item, leaders; never its submitter.
+    VerifyItem,
+    /// Route an item from triage, reassign it, decide its extensions, cancel it (offices
+    /// over the item, leaders).
+    ManageItem,
+    /// Mark an item a duplicate of another: whoever manages it, and its reporter.
+    MarkDuplicate,
 }
 
 /// The ways a user can own a resource; a resource names the users in these roles.
@@ -289,6 +300,56 @@ pub const RULES: &[Rule] = &[
         Inspector,
         Anywhere,
         Some(Is(OwnerRole::Creator)),
+    ),
+    rule(ReportProblem, Admin, Anywhere, None),
+    rule(ReportProblem, Leader, Anywhere, None),
+    rule(ReportProblem, Office, Anywhere, None),
+    rule(ReportProblem, Officer, Anywhere, None),
+    rule(ReportProblem, Inspector, Anywhere, None),
+    rule(FixItem, Admin, Anywhere, None),
+    rule(FixItem, Office, OwnScope, None),
+    rule(FixItem, Officer, OwnScope, None),
+    rule(
+        VerifyItem,
+        Admin,
+        Anywhere,
+        Some(IsNot(OwnerRole::Submitter)),
+    ),
+    rule(
+        VerifyItem,
+        Leader,
+        Anywhere,
+        Some(IsNot(OwnerRole::Submitter)),
+    ),
+    rule(
+        VerifyItem,
+        Office,
+        OwnScope,
+        Some(IsNot(OwnerRole::Submitter)),
+    ),
+    rule(
+        VerifyItem,
+        Inspector,
+        Anywhere,
+        Some(Is(OwnerRole::Reporter)),
+    ),
+    rule(ManageItem, Admin, Anywhere, None),
+    rule(ManageItem, Leader, Anywhere, None),
+    rule(ManageItem, Office, OwnScope, None),
+    rule(MarkDuplicate, Admin, Anywhere, None),
+    rule(MarkDuplicate, Leader, Anywhere, None),
+    rule(MarkDuplicate, Office, OwnScope, None),
+    rule(
+        MarkDuplicate,
+        Officer,
+        Anywhere,
+        Some(Is(OwnerRole::Reporter)),
+    ),
+    rule(
+        MarkDuplicate,
+        Inspector,
+        Anywhere,
+        Some(Is(OwnerRole::Reporter)),
     ),
     rule(
         WritePatrol,
@@ -519,6 +580,54 @@ mod tests {
                 Other(OwnerRole::Submitter),
                 Err(RoleMayNot),
             ),
+            // Rectification items: the responsible unit fixes; the reporter, offices over
+            // the item and leaders check, never the submitter; offices manage.
+            (Officer, FixItem, Some(TOWN_A), Nobody, ok),
+            (Officer, FixItem, Some(PARTNER), Nobody, Err(ReadOnly)),
+            (Inspector, FixItem, Some(GRID_A), Nobody, Err(RoleMayNot)),
+            (Leader, FixItem, Some(TOWN_A), Nobody, Err(RoleMayNot)),
+            (
+                Inspector,
+                VerifyItem,
+                Some(GRID_A),
+                Me(OwnerRole::Reporter),
+                ok,
+            ),
+            (
+                Inspector,
+                VerifyItem,
+                Some(GRID_A),
+                Other(OwnerRole::Reporter),
+                Err(Owner(Is(OwnerRole::Reporter))),
+            ),
+            (
+                Office,
+                VerifyItem,
+                Some(TOWN_A),
+                Me(OwnerRole::Submitter),
+                not_submitter,
+            ),
+            (Office, VerifyItem, Some(TOWN_A), Nobody, ok),
+            (Office, VerifyItem, Some(TOWN_B), Nobody, Err(Hidden)),
+            (Officer, VerifyItem, Some(TOWN_A), Nobody, Err(RoleMayNot)),
+            (Office, ManageItem, Some(GRID_A), Nobody, ok),
+            (Office, ManageItem, Some(PARTNER), Nobody, Err(ReadOnly)),
+            (Officer, ManageItem, Some(TOWN_A), Nobody, Err(RoleMayNot)),
+            (
+                Inspector,
+                MarkDuplicate,
+                Some(GRID_A),
+                Me(OwnerRole::Reporter),
+                ok,
+            ),
+            (
+                Officer,
+                MarkDuplicate,
+                Some(TOWN_A),
+                Other(OwnerRole::Reporter),
+                Err(Owner(Is(OwnerRole::Reporter))),
+            ),
+            (Inspector, ReportProblem, None, Nobody, ok),
             // Patrols: only the patrol's own inspector writes to it.
             (
                 Inspector,

@@ -291,6 +291,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rectifications (id) {
+        id -> Text,
+        number -> Text,
+        source -> Text,
+        category_id -> Text,
+        description -> Text,
+        lat -> Double,
+        lon -> Double,
+        address -> Text,
+        grid_id -> Text,
+        unit_id -> Nullable<Text>,
+        severity -> Text,
+        due_at -> Timestamp,
+        original_due_at -> Timestamp,
+        attributes -> Text,
+        campaign_id -> Nullable<Text>,
+        site_id -> Nullable<Text>,
+        duplicate_of -> Nullable<Text>,
+        reported_by -> Text,
+        status -> Text,
+        rework_count -> Integer,
+        extension -> Nullable<Text>,
+        assigned_at -> Nullable<Timestamp>,
+        started_at -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+        submitted_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    rectification_attachments (rectification_id, attachment_id) {
+        rectification_id -> Text,
+        attachment_id -> Text,
+        stage -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rectification_numbers (year) {
+        year -> Integer,
+        last -> Integer,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -318,5 +368,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_claims,
     categories,
     sites,
-    attachments
+    attachments,
+    rectifications,
+    rectification_attachments,
+    rectification_numbers
 );

@@ -16,6 +16,7 @@ pub fn district() -> AppResult<Description> {
 /// Loads the demo district; `progress` is called once per record.
 pub fn load(
     conn: &mut DbConnection,
+    attachments: &crate::attachments::store::Store,
     progress: &mut dyn FnMut(&str),
 ) -> AppResult<(Loaded, Description)> {
     let district = district()?;
@@ -23,6 +24,7 @@ pub fn load(
         hash: &mut |p| password::hash(p),
         now: crate::db::now(),
         progress,
+        attachments: Some(attachments),
     };
     let loaded = world::load(conn, &district, with)?;
     Ok((loaded, district))

@@ -29,6 +29,7 @@ crate::text_enum! {
         Activity = "activity",
         Category = "category",
         Site = "site",
+        Rectification = "rectification",
     }
 }
 

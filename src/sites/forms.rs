@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::coords::{self, Bbox, CoordType};
+use crate::coords::{Bbox, CoordType};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::not_null;
 use crate::ids::UnitId;
@@ -63,24 +63,10 @@ fn check(c: &mut Checks, d: &SiteDraft) {
     c.long_text("address", &d.address, MAX_ADDRESS_CHARS);
 }
 
-/// The point in WGS-84, or the coordinates out of range named.
-fn point(c: &mut Checks, lon: f64, lat: f64, from: CoordType) -> (f64, f64) {
-    let problems = coords::check_point(lon, lat);
-    let ok = problems.is_empty();
-    for (field, message) in problems {
-        c.fail(field, message);
-    }
-    if ok {
-        coords::to_wgs84(from, lon, lat)
-    } else {
-        (lon, lat)
-    }
-}
-
 impl NewSite {
     pub fn validate(self) -> AppResult<SiteDraft> {
         let mut c = Checks::new();
-        let (lon, lat) = point(&mut c, self.lon, self.lat, self.coord_type);
+        let (lon, lat) = c.point(self.lon, self.lat, self.coord_type);
         let draft = SiteDraft {
             kind: self.kind,
             name: self.name,
@@ -135,7 +121,7 @@ impl SiteUpdate {
         let mut c = Checks::new();
         let (lon, lat, moved) = match (self.lon, self.lat) {
             (Some(lon), Some(lat)) => {
-                let (lon, lat) = point(&mut c, lon, lat, self.coord_type.unwrap_or_default());
+                let (lon, lat) = c.point(lon, lat, self.coord_type.unwrap_or_default());
                 (lon, lat, true)
             }
             (None, None) => {
@@ -279,7 +265,7 @@ mod tests {
         }
         .validate()
         .expect("valid");
-        let (lon, lat) = coords::gcj02_to_wgs84(115.5043, 35.2152);
+        let (lon, lat) = crate::coords::gcj02_to_wgs84(115.5043, 35.2152);
         assert_eq!((site.lon, site.lat), (lon, lat));
         assert!(
             (site.lon - 115.5043).abs() > 1e-4,

@@ -68,8 +68,8 @@ impl TaskRow {
 
     fn timing(&self) -> Timing {
         Timing {
-            status: self.status,
-            progress: self.progress,
+            phase: self.status.phase(),
+            progress: Some(self.progress),
             created_at: self.created_at,
             due_at: self.due_at,
         }
@@ -203,7 +203,7 @@ pub fn views(
                 unit_name: names.unit(row.unit_id),
                 assignee_name: names.user_opt(row.assignee_id),
                 overdue: rules::overdue(row.status, row.due_at, now),
-                warning: rules::warning(&timing, now, warnings),
+                warning: crate::deadlines::warning(&timing, now, warnings),
                 closed_on_time: rules::closed_on_time(
                     row.status,
                     row.accepted_at,

@@ -4,9 +4,11 @@
 //! without a database; `tasks::model` applies them and mirrors the warning rules in SQL
 //! (`tasks::filters`) for lists.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 
 use crate::auth::Action;
+use crate::deadlines::{self, Phase};
+pub use crate::deadlines::{Timing, Warning, WarningRules};
 use crate::text_enum;
 
 text_enum! {
@@ -29,6 +31,15 @@ impl TaskStatus {
     /// Still to be done: not accepted, not cancelled.
     pub fn is_open(self) -> bool {
         !matches!(self, TaskStatus::Accepted | TaskStatus::Cancelled)
+    }
+
+    /// As deadlines see it: the unit works until it submits; then the issuer's side has it.
+    pub fn phase(self) -> Phase {
+        match self {
+            TaskStatus::Assigned | TaskStatus::InProgress => Phase::Working,
+            TaskStatus::Submitted => Phase::Waiting,
+            TaskStatus::Accepted | TaskStatus::Cancelled => Phase::Closed,
+        }
     }
 
     /// Statuses in which the unit is still working (warnings about pace apply).
@@ -164,107 +175,19 @@ pub enum ProgressRefusal {
     LowerWithoutNote,
 }
 
-text_enum! {
-    /// Three-colour supervision (三色督办), derived from the clock on every read.
-    pub enum Warning {
-        None = "none",
-        /// Due soon.
-        Blue = "blue",
-        /// Behind the planned pace (序时进度), or little time left.
-        Yellow = "yellow",
-        /// Overdue and not done.
-        Red = "red",
-    }
-}
-
-/// When warnings start; from the configuration.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WarningRules {
-    /// Blue when the deadline is this near.
-    pub due_soon: TimeDelta,
-    /// Yellow when less than this percentage of the task's time (creation to deadline) is
-    /// left.
-    pub time_left_percent: i64,
-    /// Yellow when progress is more than this many points behind the straight line from
-    /// creation (0 %) to the deadline (100 %).
-    pub pace_tolerance: i64,
-}
-
-impl Default for WarningRules {
-    fn default() -> Self {
-        WarningRules {
-            due_soon: TimeDelta::hours(72),
-            time_left_percent: 10,
-            pace_tolerance: 10,
-        }
-    }
-}
-
-/// The facts warnings are derived from.
-#[derive(Debug, Clone, Copy)]
-pub struct Timing {
-    pub status: TaskStatus,
-    pub progress: i32,
-    pub created_at: NaiveDateTime,
-    pub due_at: NaiveDateTime,
-}
-
-/// Seconds since the epoch, as the SQL mirror computes them.
-pub fn epoch_seconds(t: NaiveDateTime) -> f64 {
-    t.and_utc().timestamp_micros() as f64 / 1e6
-}
-
 /// Past the deadline and not accepted or cancelled.
 pub fn overdue(status: TaskStatus, due_at: NaiveDateTime, now: NaiveDateTime) -> bool {
-    status.is_open() && now > due_at
+    deadlines::overdue(status.phase(), due_at, now)
 }
 
-/// Behind the planned pace, or in the last stretch of the task's time. The same arithmetic
-/// as the SQL mirror (`tasks::filters::Behind`), in seconds since the epoch.
-pub fn behind(t: &Timing, now: NaiveDateTime, rules: &WarningRules) -> bool {
-    let (created, due, now) = (
-        epoch_seconds(t.created_at),
-        epoch_seconds(t.due_at),
-        epoch_seconds(now),
-    );
-    let span = due - created;
-    let pace =
-        (f64::from(t.progress) + rules.pace_tolerance as f64) * span < 100.0 * (now - created);
-    let late = 100.0 * (due - now) < rules.time_left_percent as f64 * span;
-    pace || late
-}
-
-/// The task's colour at `now`: red when overdue; for work still being done, yellow when
-/// behind ([`behind`]), blue when due within `rules.due_soon`; otherwise none. A submitted
-/// task waits for the issuer's side: only red applies.
-pub fn warning(t: &Timing, now: NaiveDateTime, rules: &WarningRules) -> Warning {
-    if !t.status.is_open() {
-        return Warning::None;
-    }
-    if overdue(t.status, t.due_at, now) {
-        return Warning::Red;
-    }
-    if !TaskStatus::WORKING.contains(&t.status) {
-        return Warning::None;
-    }
-    if behind(t, now, rules) {
-        Warning::Yellow
-    } else if t.due_at <= now + rules.due_soon {
-        Warning::Blue
-    } else {
-        Warning::None
-    }
-}
-
-/// Accepted at or before the original deadline (extensions do not count); `None` while the
-/// task is open or when it was cancelled.
+/// Accepted at or before the original deadline; `None` while open or when cancelled.
 pub fn closed_on_time(
     status: TaskStatus,
     accepted_at: Option<NaiveDateTime>,
     original_due_at: NaiveDateTime,
 ) -> Option<bool> {
-    match (status, accepted_at) {
-        (TaskStatus::Accepted, Some(at)) => Some(at <= original_due_at),
+    match status {
+        TaskStatus::Accepted => deadlines::closed_on_time(accepted_at, original_due_at),
         _ => None,
     }
 }
@@ -407,97 +330,24 @@ mod tests {
             .unwrap()
     }
 
-    /// A ten-day task from 1 July 00:00 to 11 July 00:00, with the default rules: blue
-    /// within 72 h, yellow under 10 % of the time left or 10 points behind the line.
-    fn timing(status: TaskStatus, progress: i32) -> Timing {
-        Timing {
-            status,
-            progress,
-            created_at: at(1, 0),
-            due_at: at(11, 0),
-        }
-    }
-
+    /// The colours themselves are tested in `crate::deadlines`; here, what a task's status
+    /// means to them.
     #[test]
-    fn warnings_at_fixed_times() {
-        let rules = WarningRules::default();
-        let cases: &[(TaskStatus, i32, NaiveDateTime, Warning)] = &[
-            // Day 1, nothing done: within the tolerance.
-            (Assigned, 0, at(1, 12), Warning::None),
-            // Day 2 (10 % of the time gone, 0 done): exactly at the tolerance, not behind.
-            (Assigned, 0, at(2, 0), Warning::None),
-            // Day 3: 20 % gone, 5 % done: behind.
-            (InProgress, 5, at(3, 0), Warning::Yellow),
-            (InProgress, 15, at(3, 0), Warning::None),
-            // Day 8 (70 % gone), 80 % done: on pace, due in 72 h: blue.
-            (InProgress, 80, at(8, 0), Warning::Blue),
-            // Day 8 plus an hour: 60 % done is behind.
-            (InProgress, 60, at(8, 1), Warning::Yellow),
-            // Day 10 at 03:00, 95 % done: under 10 % of the time left: yellow.
-            (InProgress, 95, at(10, 3), Warning::Yellow),
-            // Submitted before the deadline: waiting for the issuer, no colour.
-            (Submitted, 100, at(10, 3), Warning::None),
-            // Past the deadline: red, whatever was done, until accepted.
-            (InProgress, 99, at(11, 1), Warning::Red),
-            (Submitted, 100, at(11, 1), Warning::Red),
-            (Accepted, 100, at(12, 0), Warning::None),
-            (Cancelled, 0, at(12, 0), Warning::None),
-        ];
-        for (status, progress, now, expected) in cases {
-            let t = timing(*status, *progress);
-            assert_eq!(
-                warning(&t, *now, &rules),
-                *expected,
-                "{status:?} at {progress}% on {now}"
-            );
-        }
-        // Exactly at the deadline is not yet overdue.
+    fn statuses_as_deadlines_see_them() {
+        assert_eq!(Assigned.phase(), Phase::Working);
+        assert_eq!(InProgress.phase(), Phase::Working);
+        assert_eq!(Submitted.phase(), Phase::Waiting);
+        assert_eq!(Accepted.phase(), Phase::Closed);
+        assert_eq!(Cancelled.phase(), Phase::Closed);
         assert!(!overdue(InProgress, at(11, 0), at(11, 0)));
         assert!(overdue(Submitted, at(11, 0), at(11, 1)));
         assert!(!overdue(Accepted, at(11, 0), at(12, 0)));
-    }
-
-    #[test]
-    fn warning_rules_are_configurable() {
-        let strict = WarningRules {
-            due_soon: TimeDelta::days(5),
-            time_left_percent: 0,
-            pace_tolerance: 0,
-        };
-        // Nothing done an hour in: behind the line with no tolerance.
-        assert_eq!(
-            warning(&timing(Assigned, 0), at(1, 1), &strict),
-            Warning::Yellow
-        );
-        // 70 % done on day 7 (60 % gone), due in 4 days: blue with a 5-day window.
-        assert_eq!(
-            warning(&timing(InProgress, 70), at(7, 0), &strict),
-            Warning::Blue
-        );
-        // No "little time left" rule at 0 %.
-        assert_eq!(
-            warning(&timing(InProgress, 100), at(10, 23), &strict),
-            Warning::Blue
-        );
-    }
-
-    #[test]
-    fn on_time_is_judged_on_the_original_deadline() {
-        assert_eq!(
-            closed_on_time(Accepted, Some(at(10, 0)), at(11, 0)),
-            Some(true)
-        );
-        assert_eq!(
-            closed_on_time(Accepted, Some(at(11, 0)), at(11, 0)),
-            Some(true)
-        );
-        // Accepted within an approved extension, after the original deadline: late.
         assert_eq!(
             closed_on_time(Accepted, Some(at(12, 0)), at(11, 0)),
             Some(false)
         );
+        assert_eq!(closed_on_time(Cancelled, Some(at(10, 0)), at(11, 0)), None);
         assert_eq!(closed_on_time(InProgress, None, at(11, 0)), None);
-        assert_eq!(closed_on_time(Cancelled, None, at(11, 0)), None);
     }
 
     #[test]

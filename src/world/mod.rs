@@ -49,6 +49,9 @@ pub struct Description {
     pub categories: Vec<rectification::CategorySpec>,
     #[serde(default)]
     pub sites: Vec<rectification::SiteSpec>,
+    /// Rectification items, with what happened to them.
+    #[serde(default)]
+    pub items: Vec<rectification::ItemSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -153,7 +156,8 @@ impl Description {
             + 2 * self.users.len()
             + self.pairings.len()
             + self.categories.len()
-            + self.sites.len()) as u64
+            + self.sites.len()
+            + self.items.len()) as u64
             + self.work().steps()
     }
 
@@ -175,6 +179,9 @@ pub struct Loader<'a> {
     pub hash: &'a mut dyn FnMut(&str) -> AppResult<String>,
     pub now: NaiveDateTime,
     pub progress: &'a mut dyn FnMut(&str),
+    /// Where the photos of items go (the loader attaches a placeholder picture to reports
+    /// and fixes); a world with photos fails to load without it.
+    pub attachments: Option<&'a crate::attachments::store::Store>,
 }
 
 /// Loads `world`.
@@ -193,6 +200,7 @@ pub fn load_onto(
         hash,
         now,
         progress,
+        attachments,
     } = with;
     let mut hashes: HashMap<&str, String> = HashMap::new();
     for user in &world.users {
@@ -253,9 +261,9 @@ pub fn load_onto(
         work::load(conn, &world.work(), &mut loaded, now, progress)?;
         rectification::load(
             conn,
-            (&world.categories, &world.sites),
+            (&world.categories, &world.sites, &world.items),
             &mut loaded,
-            now,
+            (now, attachments),
             progress,
         )?;
         Ok(loaded)

@@ -6,17 +6,22 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
+use crate::attachments::store::Store;
 use crate::categories::forms::NewCategory;
 use crate::categories::rules::{AttributeSpec, Severity};
 use crate::coords::CoordType;
 use crate::db::DbConnection;
 use crate::error::AppResult;
-use crate::ids::{CategoryId, SiteId, UnitId};
+use crate::ids::{AttachmentId, CampaignId, CategoryId, RectificationId, SiteId, UnitId};
+use crate::rectifications::forms::{ItemTransition, NewItem};
+use crate::rectifications::model::Reporting;
+use crate::rectifications::rules::{ItemAction, Source};
 use crate::sites::forms::NewSite;
 use crate::sites::rules::SiteKind;
 use crate::units::UnitKind;
+use crate::world::work::Moment;
 use crate::world::work::{key, Acting};
-use crate::{categories, sites};
+use crate::{attachments, categories, rectifications, sites};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,30 +70,112 @@ pub struct SiteSpec {
     pub by: String,
 }
 
-/// What a load of categories and sites found or made, by key.
+/// A reported problem and what happened to it since.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemSpec {
+    pub key: String,
+    /// The category's key.
+    pub category: String,
+    pub source: Source,
+    pub description: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// The grid's key; found from the point when absent.
+    #[serde(default)]
+    pub grid: Option<String>,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub site: Option<String>,
+    #[serde(default)]
+    pub campaign: Option<String>,
+    /// Values of the category's extra fields.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    /// Sent with a photo of the problem (the loader's placeholder image).
+    #[serde(default)]
+    pub photo: bool,
+    /// The reporter's key.
+    pub by: String,
+    pub at: Moment,
+    /// Transitions, in order; a `submit` carries a placeholder photo as evidence.
+    #[serde(default)]
+    pub steps: Vec<ItemStep>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemStep {
+    pub action: ItemAction,
+    pub by: String,
+    pub at: Moment,
+    #[serde(default)]
+    pub note: String,
+    /// `assign`, `reassign`: the unit's key.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// `request_extension`: the deadline asked for.
+    #[serde(default)]
+    pub new_due: Option<Moment>,
+    /// `mark_duplicate`: the key of the item it repeats.
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
+}
+
+/// What a load of categories, sites and items found or made, by key.
 #[derive(Debug, Default, Clone)]
 pub struct LoadedRectification {
     pub categories: BTreeMap<String, CategoryId>,
     pub sites: BTreeMap<String, SiteId>,
+    pub items: BTreeMap<String, RectificationId>,
 }
 
-/// What a load of categories and sites created.
+/// What a load of categories, sites and items created.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CreatedRectification {
     pub categories: usize,
     pub sites: usize,
+    pub items: usize,
+}
+
+/// The picture the loader attaches where a photo is called for: a 1×1 PNG.
+const PLACEHOLDER_PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
+    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+/// A placeholder photo uploaded by `actor`, kept in `store`.
+fn placeholder(
+    conn: &mut DbConnection,
+    store: Option<&Store>,
+    actor: &crate::auth::Actor,
+    name: &str,
+    now: NaiveDateTime,
+) -> AppResult<AttachmentId> {
+    let store = store.ok_or_else(|| {
+        crate::error::AppError::internal("the world's photos need an attachments folder")
+    })?;
+    let mut upload = store.begin()?;
+    upload.write(PLACEHOLDER_PNG)?;
+    let stored = store.keep(upload.finish()?)?;
+    Ok(attachments::model::create(conn, actor.id, &stored, name, now)?.id)
 }
 
 /// Loads categories (once by code) and sites (once by name within their unit).
 pub(super) fn load(
     conn: &mut DbConnection,
-    (categories_spec, sites_spec): (&[CategorySpec], &[SiteSpec]),
+    (categories_spec, sites_spec, items_spec): (&[CategorySpec], &[SiteSpec], &[ItemSpec]),
     world: &mut super::Loaded,
-    now: NaiveDateTime,
+    (now, store): (NaiveDateTime, Option<&Store>),
     progress: &mut dyn FnMut(&str),
 ) -> AppResult<()> {
     let mut acting = Acting::new(&world.users);
     let units = &world.units;
+    let campaigns = &world.work.campaigns;
     let loaded = &mut world.rectification;
     let created = &mut world.created.rectification;
     let result = (|| {
@@ -147,6 +234,88 @@ pub(super) fn load(
             let row = sites::model::create(conn, &actor, &draft, now)?;
             loaded.sites.insert(s.key.clone(), row.id);
             created.sites += 1;
+        }
+        for item in items_spec {
+            progress(&item.description);
+            let reporter = acting.as_user(conn, &item.by)?;
+            if let Some(existing) =
+                rectifications::model::find_reported(conn, reporter.id, &item.description)?
+            {
+                loaded.items.insert(item.key.clone(), existing);
+                continue;
+            }
+            let at = item.at.at(now);
+            let photos = if item.photo {
+                vec![placeholder(conn, store, &reporter, "现场照片.png", at)?]
+            } else {
+                Vec::new()
+            };
+            let campaign: Option<CampaignId> = item
+                .campaign
+                .as_deref()
+                .map(|k| key(campaigns, "campaign", k))
+                .transpose()?;
+            let draft = NewItem {
+                id: None,
+                source: item.source,
+                category_id: key(&loaded.categories, "category", &item.category)?,
+                description: item.description.clone(),
+                lat: item.lat,
+                lon: item.lon,
+                coord_type: CoordType::Wgs84,
+                address: item.address.clone(),
+                grid_id: item
+                    .grid
+                    .as_deref()
+                    .map(|k| key(units, "unit", k))
+                    .transpose()?,
+                severity: None,
+                due_at: None,
+                attributes: item.attributes.clone(),
+                attachment_ids: photos,
+                campaign_id: campaign,
+                site_id: item
+                    .site
+                    .as_deref()
+                    .map(|k| key(&loaded.sites, "site", k))
+                    .transpose()?,
+            }
+            .validate()?;
+            let reporting = Reporting {
+                now: at,
+                duplicate_radius_m: 0.0,
+            };
+            let (mut row, _) = rectifications::model::create(conn, &reporter, &draft, reporting)?;
+            for step in &item.steps {
+                let actor = acting.as_user(conn, &step.by)?;
+                let at = step.at.at(now);
+                let evidence = if step.action == ItemAction::Submit {
+                    vec![placeholder(conn, store, &actor, "整改照片.png", at)?]
+                } else {
+                    Vec::new()
+                };
+                let input = ItemTransition {
+                    action: step.action,
+                    note: step.note.clone(),
+                    unit_id: step
+                        .unit
+                        .as_deref()
+                        .map(|k| key(units, "unit", k))
+                        .transpose()?,
+                    attachment_ids: evidence,
+                    new_due_at: step.new_due.map(|m| m.at(now).and_utc()),
+                    duplicate_of: step
+                        .duplicate_of
+                        .as_deref()
+                        .map(|k| key(&loaded.items, "item", k))
+                        .transpose()?,
+                }
+                .validate()?;
+                let placed = rectifications::model::find(conn, row.id)?;
+                row = rectifications::model::transition(conn, &actor, &placed, &input, at)?;
+            }
+            loaded.items.insert(item.key.clone(), row.id);
+            created.items += 1;
         }
         Ok(())
     })();

@@ -47,13 +47,15 @@ use campaign_tracker::campaigns::model::CampaignRow;
 use campaign_tracker::categories::model::CategoryRow;
 use campaign_tracker::db::schema::{
     activities, attachments, campaigns, categories, directives, events, meeting_units, meetings,
-    notifications, pairings, refresh_tokens, sites, tasks, units, users,
+    notifications, pairings, rectification_attachments, rectifications, refresh_tokens, sites,
+    tasks, units, users,
 };
 use campaign_tracker::directives::model::DirectiveRow;
 use campaign_tracker::events::EventRow;
 use campaign_tracker::ids::{SessionId, UserId};
 use campaign_tracker::meetings::model::MeetingRow;
 use campaign_tracker::pairings::model::PairingRow;
+use campaign_tracker::rectifications::model::ItemRow;
 use campaign_tracker::sites::model::SiteRow;
 use campaign_tracker::tasks::model::TaskRow;
 use campaign_tracker::units::model::UnitRow;
@@ -106,6 +108,10 @@ enum Kind {
     Site,
     /// An uploaded file: XA is the officer's, XB officer_b's.
     Attachment,
+    /// A rectification item being fixed, routed to a town.
+    Item,
+    /// A rectification item whose fix waits to be checked.
+    SubmittedItem,
 }
 
 /// Where a kind's targets are, by fixture key.
@@ -246,6 +252,24 @@ const TARGETS: &[Target] = &[
         partner_outside: "SC",
     },
     Target {
+        kind: Kind::Item,
+        collection: "rectifications",
+        inside: "IA",
+        inspector: "IA",
+        partner: "IA",
+        outside: "IB",
+        partner_outside: "IC",
+    },
+    Target {
+        kind: Kind::SubmittedItem,
+        collection: "rectifications",
+        inside: "ISA",
+        inspector: "ISA",
+        partner: "ISA",
+        outside: "ISB",
+        partner_outside: "ISC",
+    },
+    Target {
         kind: Kind::Attachment,
         collection: "attachments",
         inside: "XA",
@@ -262,6 +286,10 @@ const OWNED: &[(Kind, &str, &str)] = &[
     (Kind::User, "admin", "admin"),
     // The office submitted TSO itself: it may not accept its own submission.
     (Kind::SubmittedTask, "office", "TSO"),
+    // ISO: reported by the inspector, fixed by the office: the inspector checks it, the
+    // office may not.
+    (Kind::SubmittedItem, "office", "ISO"),
+    (Kind::SubmittedItem, "inspector", "ISO"),
 ];
 
 fn owned_key(kind: Kind, caller: &str) -> Option<&'static str> {
@@ -272,7 +300,7 @@ fn owned_key(kind: Kind, caller: &str) -> Option<&'static str> {
 }
 
 /// The collections of the fixture, in the order they are checked.
-const COLLECTIONS: [&str; 11] = [
+const COLLECTIONS: [&str; 12] = [
     "units",
     "pairings",
     "users",
@@ -284,6 +312,7 @@ const COLLECTIONS: [&str; 11] = [
     "categories",
     "sites",
     "attachments",
+    "rectifications",
 ];
 
 /// What each caller may see of the fixture, by collection (keys of `World`), written out
@@ -309,6 +338,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("categories", "KA KB KC"),
             ("sites", "SA SB SC"),
             ("attachments", "XA XB"),
+            ("rectifications", "IA ISA ISO IB ISB IC ISC"),
         ],
     ),
     (
@@ -325,6 +355,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("categories", "KA KB KC"),
             ("sites", "SA SB SC"),
             ("attachments", ""),
+            ("rectifications", "IA ISA ISO IB ISB IC ISC"),
         ],
     ),
     (
@@ -342,6 +373,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("categories", "KA KB KC"),
             ("sites", "SA"),
             ("attachments", ""),
+            ("rectifications", "IA ISA ISO"),
         ],
     ),
     (
@@ -358,6 +390,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("categories", "KA KB KC"),
             ("sites", "SA"),
             ("attachments", "XA"),
+            ("rectifications", "IA ISA ISO"),
         ],
     ),
     (
@@ -376,6 +409,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("categories", "KA KB KC"),
             ("sites", "SA"),
             ("attachments", ""),
+            ("rectifications", "IA ISA ISO"),
         ],
     ),
     (
@@ -393,6 +427,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("categories", "KA KB KC"),
             ("sites", "SA SB"),
             ("attachments", ""),
+            ("rectifications", "IA ISA ISO IB ISB"),
         ],
     ),
     (
@@ -409,6 +444,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("categories", ""),
             ("sites", ""),
             ("attachments", ""),
+            ("rectifications", ""),
         ],
     ),
 ];
@@ -1182,6 +1218,80 @@ fn rows() -> Vec<Row> {
                 anon: 401,
             },
         ),
+        // Rectification items: reported in a grid the caller sees; read through their grid
+        // and their unit; checked by the reporter, offices over them and leaders, never by
+        // whoever submitted the fix.
+        row(
+            "POST /api/v1/rectifications",
+            Kind::None,
+            |c| {
+                let (lon, lat) = c.point();
+                let category = c.w.categories["KA"].clone();
+                c.plain().json(json!({
+                    "source": "patrol",
+                    "category_id": category,
+                    "description": format!("矩阵问题{}", c.n),
+                    "lat": lat,
+                    "lon": lon,
+                }))
+            },
+            Expect {
+                admin: on(201, 201),
+                leader: on(201, 201),
+                office: on(201, 422),
+                officer: on(201, 422),
+                inspector: on(201, 422),
+                partner: on(201, 422),
+                anon: 401,
+            },
+        ),
+        row(
+            "GET /api/v1/rectifications",
+            Kind::None,
+            |c| c.list("unit_id"),
+            Expect::signed_in(200),
+        )
+        .lists("rectifications"),
+        row(
+            "GET /api/v1/rectifications/ledger",
+            Kind::None,
+            |c| c.list("unit_id"),
+            Expect::signed_in(200),
+        ),
+        row(
+            "GET /api/v1/triage",
+            Kind::None,
+            |c| c.plain(),
+            Expect::roles(&["admin", "leader", "office"], 200, 403),
+        ),
+        row(
+            "GET /api/v1/rectifications/{id}",
+            Kind::Item,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        row(
+            "GET /api/v1/rectifications/{id}/events",
+            Kind::Item,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        row(
+            "POST /api/v1/rectifications/{id}/transitions",
+            Kind::SubmittedItem,
+            |c| c.at().json(json!({"action": "accept"})),
+            Expect {
+                admin: on(200, 200).missing(404),
+                leader: on(200, 200).missing(404),
+                // The office fixed ISO itself: not its to accept.
+                office: on(200, 404).missing(404).owned(403),
+                officer: on(403, 404).missing(404),
+                // The inspector reported ISO, not ISA.
+                inspector: on(403, 404).missing(404).owned(200),
+                partner: on(403, 404).missing(404),
+                anon: 401,
+            },
+        ),
         // Notifications: one's own inbox; another user's notification is not found.
         row(
             "GET /api/v1/notifications",
@@ -1488,6 +1598,7 @@ impl Collections for World {
             "categories" => &self.categories,
             "sites" => &self.sites,
             "attachments" => &self.attachments,
+            "rectifications" => &self.rectifications,
             other => panic!("no collection {other} in the fixture world"),
         }
     }
@@ -1579,6 +1690,26 @@ const MATRIX_WORLD: &str = r#"{
         {"key": "SA", "kind": "poster_board", "name": "寨庄村口公益广告牌", "lat": 35.255, "lon": 115.485, "unit": "A", "by": "office"},
         {"key": "SB", "kind": "shop_street", "name": "程楼沿街商铺", "lat": 35.215, "lon": 115.505, "unit": "B", "by": "office_b"},
         {"key": "SC", "kind": "market", "name": "都司集贸市场", "lat": 35.235, "lon": 115.525, "unit": "C", "by": "office_c"}
+    ],
+    "items": [
+        {"key": "IA", "category": "KA", "source": "patrol", "description": "寨庄广告牌破损", "lat": 35.255, "lon": 115.485, "by": "inspector", "at": {"days": -1},
+         "steps": [{"action": "start", "by": "officer", "at": {"days": -1, "hours": 1}}]},
+        {"key": "ISA", "category": "KA", "source": "unannounced", "description": "寨庄广告牌褪色", "lat": 35.2551, "lon": 115.4851, "by": "office", "at": {"days": -1},
+         "steps": [{"action": "start", "by": "officer", "at": {"days": -1, "hours": 1}},
+                   {"action": "submit", "by": "officer", "at": {"days": -1, "hours": 2}}]},
+        {"key": "ISO", "category": "KA", "source": "patrol", "description": "寨庄广告牌缺失", "lat": 35.2552, "lon": 115.4852, "by": "inspector", "at": {"days": -1},
+         "steps": [{"action": "start", "by": "office", "at": {"days": -1, "hours": 1}},
+                   {"action": "submit", "by": "office", "at": {"days": -1, "hours": 2}}]},
+        {"key": "IB", "category": "KB", "source": "patrol", "description": "程楼沿街占道经营", "lat": 35.215, "lon": 115.505, "by": "office_b", "at": {"days": -1},
+         "steps": [{"action": "start", "by": "officer_b", "at": {"days": -1, "hours": 1}}]},
+        {"key": "ISB", "category": "KB", "source": "patrol", "description": "程楼沿街出店经营", "lat": 35.2151, "lon": 115.5051, "by": "office_b", "at": {"days": -1},
+         "steps": [{"action": "start", "by": "officer_b", "at": {"days": -1, "hours": 1}},
+                   {"action": "submit", "by": "officer_b", "at": {"days": -1, "hours": 2}}]},
+        {"key": "IC", "category": "KC", "source": "patrol", "description": "都司集市垃圾", "lat": 35.235, "lon": 115.525, "by": "office_c", "at": {"days": -1},
+         "steps": [{"action": "start", "by": "office_c", "at": {"days": -1, "hours": 1}}]},
+        {"key": "ISC", "category": "KC", "source": "patrol", "description": "都司集市垃圾未清", "lat": 35.2351, "lon": 115.5251, "by": "office_c", "at": {"days": -1},
+         "steps": [{"action": "start", "by": "office_c", "at": {"days": -1, "hours": 1}},
+                   {"action": "submit", "by": "office_c", "at": {"days": -1, "hours": 2}}]}
     ]
 }"#;
 
@@ -1689,6 +1820,23 @@ fn snapshot(app: &TestApp) -> String {
             .select(AttachmentRow::as_select())
             .load(conn)
             .expect("attachments");
+        let items: Vec<ItemRow> = rectifications::table
+            .order(rectifications::id)
+            .select(ItemRow::as_select())
+            .load(conn)
+            .expect("rectification items");
+        let photos: Vec<(String, String, String)> = rectification_attachments::table
+            .order((
+                rectification_attachments::rectification_id,
+                rectification_attachments::attachment_id,
+            ))
+            .select((
+                rectification_attachments::rectification_id,
+                rectification_attachments::attachment_id,
+                rectification_attachments::stage,
+            ))
+            .load(conn)
+            .expect("rectification attachments");
         let events: Vec<EventRow> = events::table
             .order(events::id)
             .select(EventRow::as_select())
@@ -1697,7 +1845,7 @@ fn snapshot(app: &TestApp) -> String {
         format!(
             "{units:?}\n{users:?}\n{pairings:?}\n{tokens:?}\n{campaigns:?}\n{meetings:?}\n\
              {attending:?}\n{directives:?}\n{tasks:?}\n{activities:?}\n{categories:?}\n\
-             {sites:?}\n{attachments:?}\n{events:?}"
+             {sites:?}\n{attachments:?}\n{items:?}\n{photos:?}\n{events:?}"
         )
     })
 }
@@ -1745,6 +1893,13 @@ fn versions_without_events(app: &TestApp) -> Vec<String> {
                 .select((categories::id, categories::version))
                 .load(conn)
                 .expect("categories"),
+        );
+        add(
+            "rectification",
+            rectifications::table
+                .select((rectifications::id, rectifications::version))
+                .load(conn)
+                .expect("rectification items"),
         );
         add(
             "site",
@@ -2044,6 +2199,8 @@ async fn authz_visibility_sweep() {
         ("categories", "/api/v1/categories/{id}"),
         ("sites", "/api/v1/sites/{id}"),
         ("attachments", "/api/v1/attachments/{id}"),
+        ("rectifications", "/api/v1/rectifications/{id}"),
+        ("rectifications", "/api/v1/rectifications/{id}/events"),
     ];
     for caller in CALLERS.into_iter().filter(|c| *c != ANON) {
         // Accounts too, for the roles that may read them at all (the others get 403 before

@@ -174,6 +174,7 @@ pub struct World {
     pub notifications: HashMap<String, String>,
     pub categories: HashMap<String, String>,
     pub sites: HashMap<String, String>,
+    pub rectifications: HashMap<String, String>,
     /// Uploaded files a test picked out by key (none unless it adds them).
     pub attachments: HashMap<String, String>,
     pub tokens: HashMap<String, String>,
@@ -303,6 +304,7 @@ impl TestApp {
                 hash: &mut hash_password,
                 now: self.state.clock.now(),
                 progress: &mut |_| {},
+                attachments: Some(&self.state.attachments),
             };
             world::load(conn, &description, with).expect("load the fixture world")
         });
@@ -318,6 +320,7 @@ impl TestApp {
                 hash: &mut hash_password,
                 now: self.state.clock.now(),
                 progress: &mut |_| {},
+                attachments: Some(&self.state.attachments),
             };
             world::load_onto(conn, &description, &world.loaded, with)
                 .expect("load more of the world")
@@ -342,6 +345,7 @@ impl TestApp {
             notifications: HashMap::new(),
             categories: as_text(&loaded.rectification.categories),
             sites: as_text(&loaded.rectification.sites),
+            rectifications: as_text(&loaded.rectification.items),
             attachments: HashMap::new(),
             users,
             tokens,

@@ -1294,7 +1294,10 @@ async fn nothing_is_written_under_a_closed_campaign() {
 #[actix_web::test]
 async fn the_demo_has_work_in_every_state() {
     let app = TestApp::new().await;
-    app.db(|conn| campaign_tracker::demo::load(conn, &mut |_| {}).expect("the demo loads"));
+    app.db(|conn| {
+        campaign_tracker::demo::load(conn, &app.state.attachments, &mut |_| {})
+            .expect("the demo loads")
+    });
     let admin = app.db(|conn| {
         use campaign_tracker::db::schema::users;
         use diesel::prelude::*;

@@ -1,0 +1,3 @@
+DROP TABLE rectification_numbers;
+DROP TABLE rectification_attachments;
+DROP TABLE rectifications;

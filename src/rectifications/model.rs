@@ -1,0 +1,1051 @@
+//! Rectification item rows and their views (with the deadline fields derived from the
+//! clock on every read), the report that creates one (routing, numbering, nearby
+//! duplicates), its transitions and its lists. Every write appends its event in the
+//! caller's transaction.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::auth::scope::{self, Subject};
+use crate::auth::{Action, Actor, OwnerRole, Resource};
+use crate::categories::model::CategoryRow;
+use crate::categories::rules::{check_attribute_values, Severity};
+use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::schema::{
+    attachments, categories, rectification_attachments, rectification_numbers, rectifications,
+    units,
+};
+use crate::db::{self, DbConnection};
+use crate::deadlines::{self, Timing, Warning, WarningRules};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::events::{self, Change, Entity};
+use crate::ids::{AttachmentId, CampaignId, CategoryId, RectificationId, SiteId, UnitId, UserId};
+use crate::names::Names;
+use crate::rectifications::filters::{self, Items};
+use crate::rectifications::forms::{ItemDraft, ItemFilter, ItemSort, TransitionDraft};
+use crate::rectifications::rules::{self, ItemAction, ItemState, ItemStatus, Source, Stage};
+use crate::units::model::UnitRow;
+use crate::units::UnitKind;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = rectifications, treat_none_as_default_value = false, treat_none_as_null = true)]
+pub struct ItemRow {
+    pub id: RectificationId,
+    pub number: String,
+    pub source: Source,
+    pub category_id: CategoryId,
+    pub description: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: String,
+    pub grid_id: UnitId,
+    pub unit_id: Option<UnitId>,
+    pub severity: Severity,
+    pub due_at: NaiveDateTime,
+    pub original_due_at: NaiveDateTime,
+    /// JSON object: the category's extra fields.
+    pub attributes: String,
+    pub campaign_id: Option<CampaignId>,
+    pub site_id: Option<SiteId>,
+    pub duplicate_of: Option<RectificationId>,
+    pub reported_by: UserId,
+    pub status: ItemStatus,
+    pub rework_count: i32,
+    /// JSON: a pending [`Extension`].
+    pub extension: Option<String>,
+    pub assigned_at: Option<NaiveDateTime>,
+    pub started_at: Option<NaiveDateTime>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub submitted_by: Option<UserId>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i32,
+}
+
+/// A pending request for more time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Extension {
+    /// The deadline asked for.
+    pub due_at: DateTime<Utc>,
+    pub note: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub requested_by: UserId,
+    pub requested_at: DateTime<Utc>,
+}
+
+impl ItemRow {
+    fn extension(&self) -> AppResult<Option<Extension>> {
+        self.extension
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| AppError::internal(format!("item {} has a bad extension: {e}", self.id)))
+    }
+
+    fn state(&self) -> ItemState {
+        ItemState {
+            status: self.status,
+            extension_pending: self.extension.is_some(),
+        }
+    }
+
+    pub fn timing(&self) -> Timing {
+        Timing {
+            phase: self.status.phase(),
+            progress: None,
+            created_at: self.created_at,
+            due_at: self.due_at,
+        }
+    }
+
+    fn attribute_values(&self) -> AppResult<Value> {
+        serde_json::from_str(&self.attributes).map_err(|e| {
+            AppError::internal(format!("item {} has bad stored attributes: {e}", self.id))
+        })
+    }
+
+    /// Accepted: when it was closed.
+    pub fn accepted_at(&self) -> Option<NaiveDateTime> {
+        (self.status == ItemStatus::Accepted)
+            .then_some(self.closed_at)
+            .flatten()
+    }
+}
+
+/// An open item of the same category near a new report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PossibleDuplicate {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: RectificationId,
+    pub number: String,
+    pub status: ItemStatus,
+    /// From the new report's point, in metres.
+    pub distance_m: f64,
+}
+
+/// A rectification item as the API shows it: its record, the names beside its ids, its
+/// photos, and what the clock says about it now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Item {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: RectificationId,
+    /// e.g. `ZG-2020-000123`: unique, never reused.
+    pub number: String,
+    pub source: Source,
+    #[schema(value_type = String, format = Uuid)]
+    pub category_id: CategoryId,
+    pub category_name: String,
+    pub description: String,
+    /// WGS-84.
+    pub lat: f64,
+    pub lon: f64,
+    pub address: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub grid_id: UnitId,
+    pub grid_name: String,
+    /// The responsible unit; null while the item waits in triage.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub unit_id: Option<UnitId>,
+    pub unit_name: Option<String>,
+    #[schema(value_type = Severity)]
+    pub severity: Severity,
+    /// The deadline now (moved by an approved extension).
+    pub due_at: DateTime<Utc>,
+    /// The deadline first set: on-time closure is judged on it.
+    pub original_due_at: DateTime<Utc>,
+    /// The category's extra fields.
+    #[schema(value_type = Object)]
+    pub attributes: Value,
+    /// Photos of the problem (整改前).
+    #[schema(value_type = Vec<String>)]
+    pub attachment_ids: Vec<AttachmentId>,
+    /// Evidence of the fixes (整改后), every submission's.
+    #[schema(value_type = Vec<String>)]
+    pub evidence_ids: Vec<AttachmentId>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub campaign_id: Option<CampaignId>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub site_id: Option<SiteId>,
+    /// The open item this one repeats (status `duplicate`).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub duplicate_of: Option<RectificationId>,
+    #[schema(value_type = String, format = Uuid)]
+    pub reported_by: UserId,
+    pub reported_by_name: String,
+    pub status: ItemStatus,
+    /// Times a fix was sent back.
+    pub rework_count: i32,
+    /// A request for more time waiting for a decision.
+    pub extension: Option<Extension>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub submitted_by: Option<UserId>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// When it was accepted, cancelled or marked a duplicate.
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Changes with every write; sent as the `ETag`.
+    pub version: i32,
+    /// Past its deadline and still open.
+    pub overdue: bool,
+    /// Three-colour supervision: red overdue; while the unit works on it, yellow in the
+    /// last stretch of its time, blue due soon.
+    pub warning: Warning,
+    /// Accepted by its original deadline; null while open or when not accepted.
+    pub closed_on_time: Option<bool>,
+    /// The actions its status allows (whether the caller may take them is the caller's
+    /// role's business).
+    pub allowed_actions: Vec<ItemAction>,
+    /// On the answer to a report only: open items of the same category nearby.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub possible_duplicates: Option<Vec<PossibleDuplicate>>,
+}
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// The attachments of these items, by item and stage, in the order they were added.
+pub fn attachments_of(
+    conn: &mut DbConnection,
+    items: &[RectificationId],
+) -> AppResult<HashMap<(RectificationId, Stage), Vec<AttachmentId>>> {
+    let mut by_item: HashMap<(RectificationId, Stage), Vec<AttachmentId>> = HashMap::new();
+    if items.is_empty() {
+        return Ok(by_item);
+    }
+    let links: Vec<(RectificationId, AttachmentId, Stage)> = rectification_attachments::table
+        .filter(rectification_attachments::rectification_id.eq_any(items))
+        .order((
+            rectification_attachments::added_at.asc(),
+            rectification_attachments::attachment_id.asc(),
+        ))
+        .select((
+            rectification_attachments::rectification_id,
+            rectification_attachments::attachment_id,
+            rectification_attachments::stage,
+        ))
+        .load(conn)?;
+    for (item, attachment, stage) in links {
+        by_item.entry((item, stage)).or_default().push(attachment);
+    }
+    Ok(by_item)
+}
+
+/// The views of `rows` at `now`: names, categories and photos loaded together.
+pub fn views(
+    conn: &mut DbConnection,
+    rows: Vec<ItemRow>,
+    now: NaiveDateTime,
+    warnings: &WarningRules,
+) -> AppResult<Vec<Item>> {
+    let names = Names::load(
+        conn,
+        rows.iter()
+            .flat_map(|r| std::iter::once(r.grid_id).chain(r.unit_id)),
+        rows.iter().map(|r| r.reported_by),
+    )?;
+    let mut category_ids: Vec<CategoryId> = rows.iter().map(|r| r.category_id).collect();
+    category_ids.sort();
+    category_ids.dedup();
+    let category_names: HashMap<CategoryId, String> = if category_ids.is_empty() {
+        HashMap::new()
+    } else {
+        categories::table
+            .filter(categories::id.eq_any(category_ids))
+            .select((categories::id, categories::name))
+            .load::<(CategoryId, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let ids: Vec<RectificationId> = rows.iter().map(|r| r.id).collect();
+    let mut files = attachments_of(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let timing = row.timing();
+            Ok(Item {
+                category_name: category_names
+                    .get(&row.category_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                grid_name: names.unit(row.grid_id),
+                unit_name: row.unit_id.map(|u| names.unit(u)),
+                reported_by_name: names.user(row.reported_by),
+                attributes: row.attribute_values()?,
+                attachment_ids: files.remove(&(row.id, Stage::Report)).unwrap_or_default(),
+                evidence_ids: files.remove(&(row.id, Stage::Evidence)).unwrap_or_default(),
+                extension: row.extension()?,
+                overdue: deadlines::overdue(timing.phase, row.due_at, now),
+                warning: deadlines::warning(&timing, now, warnings),
+                closed_on_time: deadlines::closed_on_time(row.accepted_at(), row.original_due_at),
+                allowed_actions: rules::allowed(row.state()),
+                accepted_at: row.accepted_at().map(utc),
+                possible_duplicates: None,
+                id: row.id,
+                number: row.number,
+                source: row.source,
+                category_id: row.category_id,
+                description: row.description,
+                lat: row.lat,
+                lon: row.lon,
+                address: row.address,
+                grid_id: row.grid_id,
+                unit_id: row.unit_id,
+                severity: row.severity,
+                due_at: utc(row.due_at),
+                original_due_at: utc(row.original_due_at),
+                campaign_id: row.campaign_id,
+                site_id: row.site_id,
+                duplicate_of: row.duplicate_of,
+                reported_by: row.reported_by,
+                status: row.status,
+                rework_count: row.rework_count,
+                assigned_at: row.assigned_at.map(utc),
+                started_at: row.started_at.map(utc),
+                submitted_at: row.submitted_at.map(utc),
+                submitted_by: row.submitted_by,
+                closed_at: row.closed_at.map(utc),
+                created_at: utc(row.created_at),
+                updated_at: utc(row.updated_at),
+                version: row.version,
+            })
+        })
+        .collect()
+}
+
+pub fn view(
+    conn: &mut DbConnection,
+    row: ItemRow,
+    now: NaiveDateTime,
+    warnings: &WarningRules,
+) -> AppResult<Item> {
+    views(conn, vec![row], now, warnings)?
+        .pop()
+        .ok_or_else(|| AppError::internal("an item without its view"))
+}
+
+/// An item with what the policy needs: the paths of its grid and of its responsible unit.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub row: ItemRow,
+    pub grid_path: String,
+    pub unit_path: Option<String>,
+}
+
+impl Placed {
+    fn owned<'a>(&'a self, resource: Resource<'a>) -> Resource<'a> {
+        resource
+            .owned(OwnerRole::Reporter, Some(self.row.reported_by))
+            .owned(OwnerRole::Submitter, self.row.submitted_by)
+    }
+
+    /// For reading, checking and managing: it belongs to its grid (the grid's inspector
+    /// and the units above it) and to its responsible unit.
+    pub fn resource(&self) -> Resource<'_> {
+        let units = std::iter::once(self.grid_path.as_str()).chain(self.unit_path.as_deref());
+        self.owned(Resource::of_units(units))
+    }
+
+    /// For fixing: only the responsible unit's side (an item in triage has none yet, and
+    /// then stands for its grid, whose workflow allows no fixing anyway).
+    pub fn fixing(&self) -> Resource<'_> {
+        let unit = self.unit_path.as_deref().unwrap_or(self.grid_path.as_str());
+        self.owned(Resource::of_unit(unit))
+    }
+
+    /// The resource an action is authorised on.
+    pub fn for_action(&self, action: Action) -> Resource<'_> {
+        match action {
+            Action::FixItem => self.fixing(),
+            _ => self.resource(),
+        }
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: RectificationId) -> AppResult<Placed> {
+    let (grids, owners) = diesel::alias!(units as grids, units as owners);
+    let (row, grid_path, unit_path) = rectifications::table
+        .inner_join(grids.on(grids.field(units::id).eq(rectifications::grid_id)))
+        .left_join(owners.on(rectifications::unit_id.eq(owners.field(units::id).nullable())))
+        .filter(rectifications::id.eq(id))
+        .select((
+            ItemRow::as_select(),
+            grids.field(units::path),
+            owners.field(units::path).nullable(),
+        ))
+        .get_result::<(ItemRow, String, Option<String>)>(conn)
+        .optional()?
+        .ok_or(AppError::NotFound("rectification item"))?;
+    Ok(Placed {
+        row,
+        grid_path,
+        unit_path,
+    })
+}
+
+/// The item this user reported with this description, if any (the world loader's
+/// idempotence).
+pub fn find_reported(
+    conn: &mut DbConnection,
+    reporter: UserId,
+    description: &str,
+) -> AppResult<Option<RectificationId>> {
+    Ok(rectifications::table
+        .filter(rectifications::reported_by.eq(reporter))
+        .filter(rectifications::description.eq(description))
+        .select(rectifications::id)
+        .order(rectifications::id)
+        .limit(1)
+        .load(conn)?
+        .pop())
+}
+
+/// The grid of a report: the one named, which must be a grid the caller sees, or the one
+/// the caller sees that holds the point.
+fn grid_for(conn: &mut DbConnection, actor: &Actor, draft: &ItemDraft) -> AppResult<UnitRow> {
+    match draft.grid_id {
+        Some(id) => {
+            let grid = crate::units::model::referenced(conn, id, "grid_id")?;
+            if !actor.may(Action::ReadOrg, &Resource::unit(&grid.path)) {
+                return Err(AppError::invalid("grid_id", "no such unit"));
+            }
+            if grid.kind != UnitKind::Grid {
+                return Err(AppError::invalid(
+                    "grid_id",
+                    format!("is a {}, not a grid", grid.kind),
+                ));
+            }
+            Ok(grid)
+        }
+        None => {
+            let point = crate::units::forms::Point {
+                lon: draft.lon,
+                lat: draft.lat,
+            };
+            crate::units::model::locate(conn, &actor.subject, point)?.ok_or_else(|| {
+                AppError::invalid(
+                    "grid_id",
+                    "the point lies outside every grid you see: name the grid",
+                )
+            })
+        }
+    }
+}
+
+/// The unit that fixes an item of `category` in `grid`, or `None` (triage).
+fn route(
+    conn: &mut DbConnection,
+    category: &CategoryRow,
+    grid: &UnitRow,
+) -> AppResult<Option<UnitId>> {
+    let above = scope::ancestors_of_path(&grid.path);
+    let kinds: HashMap<UnitId, UnitKind> = units::table
+        .filter(units::id.eq_any(&above))
+        .select((units::id, units::kind))
+        .load::<(UnitId, UnitKind)>(conn)?
+        .into_iter()
+        .collect();
+    let chain: Vec<(UnitId, UnitKind)> = above
+        .iter()
+        .filter_map(|id| kinds.get(id).map(|kind| (*id, *kind)))
+        .chain(std::iter::once((grid.id, grid.kind)))
+        .collect();
+    Ok(rules::route(&category.routing(), &chain))
+}
+
+/// The next number of the year `now` falls in. Taken inside the creating transaction
+/// (which holds the write lock on SQLite, and the year's row lock on PostgreSQL until it
+/// commits), so no two items share a number and a rolled-back report gives its back.
+fn next_number(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<String> {
+    let year = rules::number_year(now);
+    crate::on_backend!(conn, |c| diesel::insert_into(rectification_numbers::table)
+        .values((
+            rectification_numbers::year.eq(year),
+            rectification_numbers::last.eq(0),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    diesel::update(rectification_numbers::table.filter(rectification_numbers::year.eq(year)))
+        .set(rectification_numbers::last.eq(rectification_numbers::last + 1))
+        .execute(conn)?;
+    let last: i32 = rectification_numbers::table
+        .filter(rectification_numbers::year.eq(year))
+        .select(rectification_numbers::last)
+        .get_result(conn)?;
+    Ok(rules::number(year, last))
+}
+
+/// Open items of `category` within `radius_m` of the point, nearest first (except
+/// `except`), among those the caller sees.
+pub fn nearby_open(
+    conn: &mut DbConnection,
+    subject: &Subject,
+    category: CategoryId,
+    (lon, lat): (f64, f64),
+    radius_m: f64,
+    except: RectificationId,
+) -> AppResult<Vec<PossibleDuplicate>> {
+    let b = rules::bbox_around(lon, lat, radius_m);
+    let mut q = rectifications::table
+        .filter(rectifications::category_id.eq(category))
+        .filter(rectifications::status.eq_any(ItemStatus::OPEN))
+        .filter(rectifications::id.ne(except))
+        .filter(rectifications::lon.between(b.min_lon, b.max_lon))
+        .filter(rectifications::lat.between(b.min_lat, b.max_lat))
+        .select((
+            rectifications::id,
+            rectifications::number,
+            rectifications::status,
+            rectifications::lon,
+            rectifications::lat,
+        ))
+        .into_boxed();
+    if let (Some(by_unit), Some(by_grid)) =
+        (scope::visible_units(subject), scope::visible_units(subject))
+    {
+        q = q.filter(
+            rectifications::unit_id
+                .assume_not_null()
+                .eq_any(by_unit)
+                .or(rectifications::grid_id.eq_any(by_grid)),
+        );
+    }
+    let mut found: Vec<PossibleDuplicate> = q
+        .limit(100)
+        .load::<(RectificationId, String, ItemStatus, f64, f64)>(conn)?
+        .into_iter()
+        .filter_map(|(id, number, status, olon, olat)| {
+            let d = crate::coords::distance_m((lon, lat), (olon, olat));
+            (d <= radius_m).then(|| PossibleDuplicate {
+                id,
+                number,
+                status,
+                distance_m: (d * 10.0).round() / 10.0,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    Ok(found)
+}
+
+/// The attachments a form names in `field` (`attachment_ids`): each must exist and have
+/// been uploaded by the caller — a report cannot borrow another user's photos.
+fn own_attachments(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ids: &[AttachmentId],
+    field: &str,
+) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mine: Vec<AttachmentId> = attachments::table
+        .filter(attachments::id.eq_any(ids))
+        .filter(attachments::uploaded_by.eq(actor.id))
+        .select(attachments::id)
+        .load(conn)?;
+    let errors: Vec<FieldError> = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !mine.contains(id))
+        .map(|(i, _)| FieldError::new(format!("{field}[{i}]"), "no such attachment of yours"))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+fn link_attachments(
+    conn: &mut DbConnection,
+    item: RectificationId,
+    ids: &[AttachmentId],
+    stage: Stage,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    for id in ids {
+        // A photo sent again with a later fix is already linked: once is enough.
+        crate::on_backend!(conn, |c| diesel::insert_into(
+            rectification_attachments::table
+        )
+        .values((
+            rectification_attachments::rectification_id.eq(item),
+            rectification_attachments::attachment_id.eq(*id),
+            rectification_attachments::stage.eq(stage),
+            rectification_attachments::added_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    }
+    Ok(())
+}
+
+/// What a report needs from outside: the clock, and how near counts as a duplicate.
+#[derive(Debug, Clone, Copy)]
+pub struct Reporting {
+    pub now: NaiveDateTime,
+    pub duplicate_radius_m: f64,
+}
+
+/// Files a report: checks it against its category, finds its grid, routes it (or leaves
+/// it in triage), numbers it, links its photos, and finds open items of the same category
+/// nearby.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    draft: &ItemDraft,
+    at: Reporting,
+) -> AppResult<(ItemRow, Vec<PossibleDuplicate>)> {
+    let now = at.now;
+    let category = crate::categories::model::referenced(conn, draft.category_id, "category_id")?;
+    let problems = check_attribute_values(&category.attribute_specs()?, &draft.attributes);
+    if !problems.is_empty() {
+        return Err(AppError::Validation(
+            problems
+                .into_iter()
+                .map(|(field, message)| FieldError::new(field, message))
+                .collect(),
+        ));
+    }
+    let grid = grid_for(conn, actor, draft)?;
+    if let Some(site) = draft.site_id {
+        crate::sites::model::referenced(conn, actor, site, "site_id")?;
+    }
+    if let Some(campaign) = draft.campaign_id {
+        crate::campaigns::model::writable(conn, actor, campaign, "campaign_id")?;
+    }
+    own_attachments(conn, actor, &draft.attachment_ids, "attachment_ids")?;
+    let due_at = match draft.due_at {
+        Some(due) if due <= now => {
+            return Err(AppError::invalid("due_at", "must be in the future"));
+        }
+        Some(due) => due,
+        None => now + TimeDelta::hours(i64::from(category.deadline_hours)),
+    };
+    let unit_id = route(conn, &category, &grid)?;
+    let row = ItemRow {
+        id: draft.id,
+        number: next_number(conn, now)?,
+        source: draft.source,
+        category_id: category.id,
+        description: draft.description.clone(),
+        lat: draft.lat,
+        lon: draft.lon,
+        address: draft.address.clone(),
+        grid_id: grid.id,
+        unit_id,
+        severity: draft.severity.unwrap_or(category.default_severity),
+        due_at,
+        original_due_at: due_at,
+        attributes: serde_json::to_string(&draft.attributes)
+            .map_err(|e| AppError::internal(format!("attributes: {e}")))?,
+        campaign_id: draft.campaign_id,
+        site_id: draft.site_id,
+        duplicate_of: None,
+        reported_by: actor.id,
+        status: if unit_id.is_some() {
+            ItemStatus::Assigned
+        } else {
+            ItemStatus::Reported
+        },
+        rework_count: 0,
+        extension: None,
+        assigned_at: unit_id.map(|_| now),
+        started_at: None,
+        submitted_at: None,
+        submitted_by: None,
+        closed_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    diesel::insert_into(rectifications::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| match db::unique_violation(&e) {
+            // A client's own id that is taken (without the Idempotency-Key that would have
+            // replayed the first answer).
+            Some(_) => AppError::conflict("already_exists", "an item with this id exists"),
+            None => e.into(),
+        })?;
+    link_attachments(conn, row.id, &draft.attachment_ids, Stage::Report, now)?;
+    events::record(
+        conn,
+        now,
+        Change::created(Entity::Rectification, row.id, actor.id, &row).entered(row.status),
+    )?;
+    let nearby = nearby_open(
+        conn,
+        &actor.subject,
+        category.id,
+        (row.lon, row.lat),
+        at.duplicate_radius_m,
+        row.id,
+    )?;
+    Ok((row, nearby))
+}
+
+/// Writes `next` over `current` if nobody changed it since (`version`), with its event.
+fn save(
+    conn: &mut DbConnection,
+    current: &ItemRow,
+    next: &ItemRow,
+    change: Change,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let updated = diesel::update(
+        rectifications::table
+            .filter(rectifications::id.eq(current.id))
+            .filter(rectifications::version.eq(current.version)),
+    )
+    .set(next)
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(db::concurrent_change("rectification item"));
+    }
+    events::record(conn, now, change.diff(current, next))
+}
+
+/// A unit an item is sent to (`unit_id`): one the caller sees, and not a grid.
+fn responsible_unit(conn: &mut DbConnection, actor: &Actor, id: UnitId) -> AppResult<UnitRow> {
+    let unit = crate::units::model::referenced(conn, id, "unit_id")?;
+    if !actor.may(Action::ReadOrg, &Resource::unit(&unit.path)) {
+        return Err(AppError::invalid("unit_id", "no such unit"));
+    }
+    if unit.kind == UnitKind::Grid {
+        return Err(AppError::invalid(
+            "unit_id",
+            "a grid does not fix problems: send it to the unit above",
+        ));
+    }
+    Ok(unit)
+}
+
+fn stamp(t: NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Applies a transition the caller has been authorised for (its `action.needs()`); the
+/// workflow ([`rules::next`]) decides whether the item's state allows it.
+pub fn transition(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    placed: &Placed,
+    input: &TransitionDraft,
+    now: NaiveDateTime,
+) -> AppResult<ItemRow> {
+    let current = &placed.row;
+    let to = rules::next(current.state(), input.action).map_err(|allowed| {
+        AppError::InvalidTransition {
+            what: "rectification item",
+            action: input.action.to_string(),
+            status: current.status.to_string(),
+            allowed: allowed.iter().map(ToString::to_string).collect(),
+        }
+    })?;
+    let mut next = ItemRow {
+        status: to,
+        updated_at: now,
+        version: current.version + 1,
+        ..current.clone()
+    };
+    match input.action {
+        ItemAction::Assign | ItemAction::Reassign => {
+            let target = input
+                .unit_id
+                .ok_or_else(|| AppError::invalid("unit_id", "is required"))?;
+            if current.unit_id == Some(target) {
+                return Err(AppError::invalid(
+                    "unit_id",
+                    "the item is already with this unit",
+                ));
+            }
+            let unit = responsible_unit(conn, actor, target)?;
+            next.unit_id = Some(unit.id);
+            next.assigned_at = Some(now);
+            next.started_at = None;
+            // The new unit asks for its own time.
+            next.extension = None;
+        }
+        ItemAction::Start => next.started_at = Some(now),
+        ItemAction::Submit => {
+            own_attachments(conn, actor, &input.attachment_ids, "attachment_ids")?;
+            link_attachments(
+                conn,
+                current.id,
+                &input.attachment_ids,
+                Stage::Evidence,
+                now,
+            )?;
+            next.submitted_at = Some(now);
+            next.submitted_by = Some(actor.id);
+        }
+        ItemAction::Accept => {
+            next.closed_at = Some(now);
+            next.extension = None;
+        }
+        ItemAction::Reject => next.rework_count += 1,
+        ItemAction::RequestExtension => {
+            if deadlines::overdue(current.status.phase(), current.due_at, now) {
+                return Err(AppError::conflict(
+                    "deadline_passed",
+                    "an extension must be asked for before the deadline; this item is overdue",
+                ));
+            }
+            let asked = input.new_due_at.unwrap_or(current.due_at);
+            if asked <= current.due_at {
+                return Err(AppError::invalid(
+                    "new_due_at",
+                    format!(
+                        "must be later than the current deadline ({})",
+                        stamp(current.due_at)
+                    ),
+                ));
+            }
+            let extension = Extension {
+                due_at: utc(asked),
+                note: input.note.clone(),
+                requested_by: actor.id,
+                requested_at: utc(now),
+            };
+            next.extension = Some(
+                serde_json::to_string(&extension)
+                    .map_err(|e| AppError::internal(format!("extension: {e}")))?,
+            );
+        }
+        ItemAction::ApproveExtension => {
+            if let Some(extension) = current.extension()? {
+                next.due_at = extension.due_at.naive_utc();
+            }
+            next.extension = None;
+        }
+        ItemAction::DenyExtension => next.extension = None,
+        ItemAction::Cancel => {
+            next.closed_at = Some(now);
+            next.extension = None;
+        }
+        ItemAction::MarkDuplicate => {
+            let original = input
+                .duplicate_of
+                .ok_or_else(|| AppError::invalid("duplicate_of", "is required"))?;
+            check_original(conn, actor, current, original)?;
+            next.duplicate_of = Some(original);
+            next.closed_at = Some(now);
+            next.extension = None;
+        }
+    }
+    let change = Change::new(
+        Entity::Rectification,
+        current.id,
+        actor.id,
+        input.action.as_str(),
+    )
+    .status(current.status, to)
+    .note(&input.note);
+    save(conn, current, &next, change, now)?;
+    Ok(next)
+}
+
+/// The item a duplicate points at: another open item the caller sees.
+fn check_original(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    current: &ItemRow,
+    original: RectificationId,
+) -> AppResult<()> {
+    if original == current.id {
+        return Err(AppError::invalid(
+            "duplicate_of",
+            "an item cannot repeat itself",
+        ));
+    }
+    let placed = match find(conn, original) {
+        Ok(placed) if actor.may(Action::ReadWork, &placed.resource()) => placed,
+        Ok(_) | Err(AppError::NotFound(_)) => {
+            return Err(AppError::invalid("duplicate_of", "no such item"))
+        }
+        Err(e) => return Err(e),
+    };
+    if !placed.row.status.is_open() {
+        return Err(AppError::invalid(
+            "duplicate_of",
+            format!(
+                "{} is {}: a duplicate points at an open item",
+                placed.row.number, placed.row.status
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The items the caller sees: those of its units, and those in its grids.
+pub fn list(
+    conn: &mut DbConnection,
+    subject: &Subject,
+    filter: &ItemFilter,
+    paging: Paging,
+    now: NaiveDateTime,
+    warnings: &WarningRules,
+) -> AppResult<Listed<ItemRow>> {
+    let Some(under) = unit_filter_path(conn, filter)? else {
+        return Ok(Listed::empty());
+    };
+    paginate(
+        conn,
+        || {
+            filtered(subject, filter, under.as_deref(), now, warnings)
+                .select((ItemRow::as_select(), page::total()))
+        },
+        |q| ordered(q, filter.sort),
+        paging,
+    )
+}
+
+/// The path of the `unit_id` filter's unit: `Some(None)` without that filter, `None` when
+/// the unit does not exist (nothing matches).
+pub fn unit_filter_path(
+    conn: &mut DbConnection,
+    filter: &ItemFilter,
+) -> AppResult<Option<Option<String>>> {
+    match filter.unit_id {
+        Some(unit) => Ok(scope::path_of(conn, unit)?.map(Some)),
+        None => Ok(Some(None)),
+    }
+}
+
+type BoxedItems<'a> = rectifications::BoxedQuery<'a, db::Backend>;
+
+/// The filtered items the caller sees, as a boxed query (lists and the ledger).
+pub fn filtered<'a>(
+    subject: &'a Subject,
+    filter: &'a ItemFilter,
+    under: Option<&'a str>,
+    now: NaiveDateTime,
+    warnings: &WarningRules,
+) -> BoxedItems<'a> {
+    let mut q = rectifications::table.into_boxed();
+    if let (Some(by_unit), Some(by_grid)) =
+        (scope::visible_units(subject), scope::visible_units(subject))
+    {
+        q = q.filter(
+            rectifications::unit_id
+                .assume_not_null()
+                .eq_any(by_unit)
+                .or(rectifications::grid_id.eq_any(by_grid)),
+        );
+    }
+    if filter.triage {
+        q = q
+            .filter(rectifications::unit_id.is_null())
+            .filter(rectifications::status.eq(ItemStatus::Reported));
+    }
+    if !filter.statuses.is_empty() {
+        q = q.filter(rectifications::status.eq_any(filter.statuses.clone()));
+    }
+    if let Some(category) = filter.category_id {
+        q = q.filter(rectifications::category_id.eq(category));
+    }
+    if let Some(path) = under {
+        q = q.filter(
+            rectifications::unit_id
+                .assume_not_null()
+                .eq_any(scope::units_under(path)),
+        );
+    }
+    if let Some(grid) = filter.grid_id {
+        q = q.filter(rectifications::grid_id.eq(grid));
+    }
+    if let Some(source) = filter.source {
+        q = q.filter(rectifications::source.eq(source));
+    }
+    if let Some(campaign) = filter.campaign_id {
+        q = q.filter(rectifications::campaign_id.eq(campaign));
+    }
+    match filter.overdue {
+        Some(true) => q = q.filter(filters::overdue(now)),
+        Some(false) => q = q.filter(diesel::dsl::not(filters::overdue(now))),
+        None => {}
+    }
+    if let Some(warning) = filter.warning {
+        q = q.filter(crate::deadlines::sql::warning_is::<Items>(
+            warning, now, warnings,
+        ));
+    }
+    if let Some(b) = filter.bbox {
+        q = q
+            .filter(rectifications::lon.between(b.min_lon, b.max_lon))
+            .filter(rectifications::lat.between(b.min_lat, b.max_lat));
+    }
+    if let Some(after) = filter.created_after {
+        q = q.filter(rectifications::created_at.ge(after));
+    }
+    if let Some(before) = filter.created_before {
+        q = q.filter(rectifications::created_at.lt(before));
+    }
+    if let Some(text) = &filter.q {
+        let pattern = db::contains_pattern(text);
+        q = q.filter(
+            db::lower(rectifications::number)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(db::lower(rectifications::description)
+                    .like(pattern.clone())
+                    .escape('\\'))
+                .or(db::lower(rectifications::address)
+                    .like(pattern)
+                    .escape('\\')),
+        );
+    }
+    q
+}
+
+/// `q` in the order `sort` asks for, ids breaking ties so pages never overlap.
+pub fn ordered<'a, ST: 'a>(
+    q: rectifications::BoxedQuery<'a, db::Backend, ST>,
+    sort: ItemSort,
+) -> rectifications::BoxedQuery<'a, db::Backend, ST> {
+    use rectifications::{created_at, due_at, id};
+    match sort {
+        ItemSort::CreatedAtDesc => q.order((created_at.desc(), id.desc())),
+        ItemSort::CreatedAt => q.order((created_at.asc(), id.asc())),
+        ItemSort::DueAt => q.order((due_at.asc(), id.asc())),
+        ItemSort::DueAtDesc => q.order((due_at.desc(), id.desc())),
+    }
+}
+
+/// The attributes map of a row, for the ledger and Open311 (parsed from storage).
+pub fn attribute_map(row: &ItemRow) -> AppResult<BTreeMap<String, Value>> {
+    serde_json::from_str(&row.attributes)
+        .map_err(|e| AppError::internal(format!("item {} has bad stored attributes: {e}", row.id)))
+}
+
+/// May the caller read an attachment through an item it belongs to?
+pub fn attachment_readable(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    attachment: AttachmentId,
+) -> AppResult<bool> {
+    let items: Vec<RectificationId> = rectification_attachments::table
+        .filter(rectification_attachments::attachment_id.eq(attachment))
+        .select(rectification_attachments::rectification_id)
+        .limit(20)
+        .load(conn)?;
+    for item in items {
+        let placed = find(conn, item)?;
+        if actor.may(Action::ReadWork, &placed.resource()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
