@@ -528,12 +528,25 @@ pub fn delete(conn: &mut DbConnection, id: UnitId) -> AppResult<()> {
         )
         .count()
         .get_result(conn)?;
+    let tasked: i64 = crate::db::schema::tasks::table
+        .filter(crate::db::schema::tasks::unit_id.eq(unit.id))
+        .count()
+        .get_result(conn)?;
+    let reported: i64 = {
+        use crate::db::schema::rectifications::dsl::{grid_id, rectifications, unit_id};
+        rectifications
+            .filter(unit_id.eq(unit.id).or(grid_id.eq(unit.id)))
+            .count()
+            .get_result(conn)?
+    };
     let holders: Vec<String> = [
         (children, "child units"),
         (members, "users"),
         (paired, "pairings"),
         (sited, "sites"),
         (categorised, "categories"),
+        (tasked, "tasks"),
+        (reported, "rectification items"),
     ]
     .into_iter()
     .filter(|(count, _)| *count > 0)

@@ -728,3 +728,85 @@ async fn the_demo_has_items_in_every_state() {
         assert_eq!(loaded.created.rectification.items, 0);
     });
 }
+
+/// Eight phones report at once: eight items, eight different numbers, none skipped.
+#[actix_web::test]
+async fn concurrent_reports_get_distinct_numbers() {
+    let (app, w, category) = world().await;
+    let inspector = w.token("inspector_b");
+    let body = report(&category, GB_POINT, &[]);
+    let answers = at_once(8, |_| app.post(ITEMS, inspector, &body)).await;
+    assert_eq!(count_status(&answers, 201), 8, "{answers:?}");
+    let mut numbers: Vec<String> = answers
+        .iter()
+        .map(|a| a.json()["number"].as_str().expect("number").to_string())
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=8).map(|n| format!("ZG-2020-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+}
+
+/// Racing transitions: of two accepts sent at once, one wins and the other gets a
+/// conflict; the item has one accept event.
+#[actix_web::test]
+async fn two_accepts_at_once_make_one() {
+    let (app, w, category) = world().await;
+    let inspector = w.token("inspector_b");
+    let officer = w.token("officer_b");
+    let item = app
+        .post(ITEMS, inspector, &report(&category, GB_POINT, &[]))
+        .await
+        .ok(201);
+    let id = id_of(&item);
+    act(&app, &id, officer, json!({"action": "start"}))
+        .await
+        .ok(200);
+    let evidence = photo(&app, officer, "after-fix.jpg").await;
+    act(
+        &app,
+        &id,
+        officer,
+        json!({"action": "submit", "attachment_ids": [evidence]}),
+    )
+    .await
+    .ok(200);
+    let path = format!("{ITEMS}/{id}/transitions");
+    let tokens = [inspector, w.token("office_b")];
+    let accept = json!({"action": "accept"});
+    let answers = at_once(2, |i| app.post(&path, tokens[i], &accept)).await;
+    assert_eq!(count_status(&answers, 200), 1, "{answers:?}");
+    assert!(answers
+        .iter()
+        .all(|a| matches!(a.status.as_u16(), 200 | 409)));
+    let events = app
+        .get(&format!("{ITEMS}/{id}/events"), officer)
+        .await
+        .ok(200);
+    let accepts = events["items"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["action"] == "accept")
+        .count();
+    assert_eq!(accepts, 1);
+}
+
+#[actix_web::test]
+async fn a_grid_with_items_is_not_deleted() {
+    let (app, w, category) = world().await;
+    app.post(
+        ITEMS,
+        w.token("inspector_b"),
+        &report(&category, GB_POINT, &[]),
+    )
+    .await
+    .ok(201);
+    let refused = app
+        .delete(&format!("/api/v1/units/{}", w.unit("GB")), w.token("admin"))
+        .await
+        .problem(409, "unit_in_use");
+    assert!(refused["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("rectification items"));
+}
