@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::scope::Subject;
 use crate::db::schema::{categories, rectifications};
-use crate::db::{Db, DbConnection};
+use crate::db::{DbConnection, PooledConnection};
 use crate::deadlines::{self, WarningRules};
 use crate::error::{AppError, AppResult};
 use crate::ids::{AttachmentId, CategoryId, RectificationId};
@@ -387,17 +387,22 @@ fn write_xlsx(conn: &mut DbConnection, export: &Export, out: &mut ChannelWriter)
     workbook.save_to_writer(out).map_err(xlsx_failed)
 }
 
-/// The ledger as a response body. The work runs on a blocking thread with a connection of
-/// its own; a bounded channel paces it to the client, and a client that goes away stops
-/// it. A failure half-way ends the body early (the status is already sent), and is logged.
-pub fn stream(db: Db, export: Export, format: LedgerFormat) -> impl Stream<Item = Chunk> {
+/// The ledger as a response body. The work runs on a blocking thread with `conn`, a
+/// connection of its own (taken before the answer starts, so a busy pool is a 503, not a
+/// truncated file); a bounded channel paces it to the client, and a client that goes away
+/// stops it. A failure half-way ends the body early (the status is already sent), and is
+/// logged.
+pub fn stream(
+    mut conn: PooledConnection,
+    export: Export,
+    format: LedgerFormat,
+) -> impl Stream<Item = Chunk> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(4);
     let span = tracing::Span::current();
     actix_web::rt::task::spawn_blocking(move || {
         let _entered = span.enter();
         let fail = tx.clone();
         let outcome = (|| -> AppResult<()> {
-            let mut conn = db.get()?;
             match format {
                 LedgerFormat::Csv => {
                     let mut first = true;

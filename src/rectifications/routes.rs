@@ -271,7 +271,11 @@ pub async fn item_ledger(
         warnings: work.warnings,
         base_url: base,
     };
-    let stream = ledger::stream(state.db.clone(), export, format);
+    let db = state.db.clone();
+    let conn = web::block(move || db.get())
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))??;
+    let stream = ledger::stream(conn, export, format);
     let (content_type, extension) = match format {
         LedgerFormat::Csv => ("text/csv; charset=utf-8", "csv"),
         LedgerFormat::Xlsx => (
