@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     activities, attachments, auth, campaigns, categories, directives, meetings, notifications, ops,
-    pairings, rectifications, sites, tasks, units, users,
+    pairings, patrols, rectifications, sites, tasks, units, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(categories::routes::configure)
             .configure(sites::routes::configure)
             .configure(attachments::routes::configure)
-            .configure(rectifications::routes::configure),
+            .configure(rectifications::routes::configure)
+            .configure(patrols::routes::configure),
     );
 }

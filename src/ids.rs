@@ -69,3 +69,11 @@ id_type!(
     /// working offline may mint its own (UUIDv7).
     RectificationId
 );
+id_type!(
+    /// A patrol (巡查) of a grid by its inspector.
+    PatrolId
+);
+id_type!(
+    /// A site visited on a patrol.
+    PatrolVisitId
+);

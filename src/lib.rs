@@ -34,6 +34,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod pairings;
+pub mod patrols;
 pub mod rectifications;
 pub mod sites;
 pub mod tasks;

@@ -177,8 +177,8 @@ fn load_demo(config: Config) -> Result<(), String> {
     );
     let rectification = &created.rectification;
     println!(
-        "rectification: {} categories, {} sites, {} items added",
-        rectification.categories, rectification.sites, rectification.items
+        "rectification: {} categories, {} sites, {} items, {} patrols added",
+        rectification.categories, rectification.sites, rectification.items, rectification.patrols
     );
     // Only the logins this run created: a password printed for an account that existed
     // before may have been changed since, and would be wrong (or someone else's secret).

@@ -45,6 +45,7 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         (name = "categories", description = "Categories of problem (问题类别): severity, deadline, routing, report fields"),
         (name = "attachments", description = "Photos and documents sent as evidence"),
         (name = "sites", description = "Sites (点位) inspectors check: poster boards, sluice gates, markets"),
+        (name = "patrols", description = "Patrols (巡查): an inspector's GPS track, the sites visited, the problems reported on the way"),
         (name = "rectifications", description = "Rectification items (整改): reports routed by grid and category, fixed with evidence, checked; triage; the ledger (台账)"),
         (name = "ops", description = "Health, readiness and metrics"),
     )

@@ -138,7 +138,7 @@ fn demo_loads_once_and_user_create_works() {
         "{text}"
     );
     assert!(
-        text.contains("rectification: 7 categories, 7 sites, 9 items added"),
+        text.contains("rectification: 7 categories, 7 sites, 9 items, 2 patrols added"),
         "{text}"
     );
     let second = run(dir.path(), &["demo"], &env);
@@ -152,7 +152,7 @@ fn demo_loads_once_and_user_create_works() {
         "{again}"
     );
     assert!(
-        again.contains("rectification: 0 categories, 0 sites, 0 items added"),
+        again.contains("rectification: 0 categories, 0 sites, 0 items, 0 patrols added"),
         "{again}"
     );
     // A second run shows no password: the accounts existed, and may have new ones.

@@ -341,6 +341,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    patrols (id) {
+        id -> Text,
+        grid_id -> Text,
+        inspector_id -> Text,
+        campaign_id -> Nullable<Text>,
+        note -> Text,
+        status -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        distance_m -> Double,
+        point_count -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    patrol_points (patrol_id, t) {
+        patrol_id -> Text,
+        t -> Timestamp,
+        lat -> Double,
+        lon -> Double,
+        accuracy_m -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    patrol_items (patrol_id, rectification_id) {
+        patrol_id -> Text,
+        rectification_id -> Text,
+    }
+}
+
+diesel::table! {
+    patrol_visits (id) {
+        id -> Text,
+        patrol_id -> Text,
+        site_id -> Text,
+        at -> Timestamp,
+        note -> Text,
+        attachment_ids -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -371,5 +418,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     rectifications,
     rectification_attachments,
-    rectification_numbers
+    rectification_numbers,
+    patrols,
+    patrol_points,
+    patrol_visits,
+    patrol_items
 );

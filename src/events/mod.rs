@@ -30,6 +30,7 @@ crate::text_enum! {
         Category = "category",
         Site = "site",
         Rectification = "rectification",
+        Patrol = "patrol",
     }
 }
 

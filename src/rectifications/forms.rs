@@ -12,7 +12,7 @@ use crate::categories::rules::Severity;
 use crate::coords::{Bbox, CoordType};
 use crate::deadlines::Warning;
 use crate::error::{AppError, AppResult};
-use crate::ids::{AttachmentId, CampaignId, CategoryId, RectificationId, SiteId, UnitId};
+use crate::ids::{AttachmentId, CampaignId, CategoryId, PatrolId, RectificationId, SiteId, UnitId};
 use crate::rectifications::rules::{
     ItemAction, ItemStatus, Source, MAX_ADDRESS_CHARS, MAX_ATTACHMENTS, MAX_DESCRIPTION_CHARS,
 };
@@ -81,6 +81,10 @@ pub struct NewItem {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub site_id: Option<SiteId>,
+    /// The reporter's own active patrol it was found on.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub patrol_id: Option<PatrolId>,
 }
 
 /// A checked report, its point in WGS-84.
@@ -100,6 +104,7 @@ pub struct ItemDraft {
     pub attachment_ids: Vec<AttachmentId>,
     pub campaign_id: Option<CampaignId>,
     pub site_id: Option<SiteId>,
+    pub patrol_id: Option<PatrolId>,
 }
 
 /// Refuses a list of attachments that is too long or names one twice.
@@ -152,6 +157,7 @@ impl NewItem {
             attachment_ids: self.attachment_ids,
             campaign_id: self.campaign_id,
             site_id: self.site_id,
+            patrol_id: self.patrol_id,
         })
     }
 }

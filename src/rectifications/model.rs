@@ -679,6 +679,9 @@ pub fn create(
             None => e.into(),
         })?;
     link_attachments(conn, row.id, &draft.attachment_ids, Stage::Report, now)?;
+    if let Some(patrol) = draft.patrol_id {
+        crate::patrols::model::link_item(conn, actor, patrol, row.id)?;
+    }
     events::record(
         conn,
         now,

@@ -262,8 +262,10 @@ pub async fn item_ledger(
             Ok(actor.subject.clone())
         })
         .await?;
-    let info = req.connection_info();
-    let base = format!("{}://{}", info.scheme(), info.host());
+    let base = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
     let export = ledger::Export {
         subject,
         filter,

@@ -52,6 +52,9 @@ pub struct Description {
     /// Rectification items, with what happened to them.
     #[serde(default)]
     pub items: Vec<rectification::ItemSpec>,
+    /// Patrols with their tracks and visits.
+    #[serde(default)]
+    pub patrols: Vec<rectification::PatrolSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,7 +160,8 @@ impl Description {
             + self.pairings.len()
             + self.categories.len()
             + self.sites.len()
-            + self.items.len()) as u64
+            + self.items.len()
+            + self.patrols.len()) as u64
             + self.work().steps()
     }
 
@@ -261,7 +265,12 @@ pub fn load_onto(
         work::load(conn, &world.work(), &mut loaded, now, progress)?;
         rectification::load(
             conn,
-            (&world.categories, &world.sites, &world.items),
+            (
+                &world.categories,
+                &world.sites,
+                &world.items,
+                &world.patrols,
+            ),
             &mut loaded,
             (now, attachments),
             progress,

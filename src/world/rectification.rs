@@ -12,7 +12,7 @@ use crate::categories::rules::{AttributeSpec, Severity};
 use crate::coords::CoordType;
 use crate::db::DbConnection;
 use crate::error::AppResult;
-use crate::ids::{AttachmentId, CampaignId, CategoryId, RectificationId, SiteId, UnitId};
+use crate::ids::{AttachmentId, CampaignId, CategoryId, PatrolId, RectificationId, SiteId, UnitId};
 use crate::rectifications::forms::{ItemTransition, NewItem};
 use crate::rectifications::model::Reporting;
 use crate::rectifications::rules::{ItemAction, Source};
@@ -21,7 +21,7 @@ use crate::sites::rules::SiteKind;
 use crate::units::UnitKind;
 use crate::world::work::Moment;
 use crate::world::work::{key, Acting};
-use crate::{attachments, categories, rectifications, sites};
+use crate::{attachments, categories, patrols, rectifications, sites};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,20 +123,45 @@ pub struct ItemStep {
     pub duplicate_of: Option<String>,
 }
 
-/// What a load of categories, sites and items found or made, by key.
+/// A patrol an inspector walked (or is walking).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatrolSpec {
+    pub key: String,
+    /// The grid's key.
+    pub grid: String,
+    /// The inspector's key.
+    pub by: String,
+    pub at: Moment,
+    #[serde(default)]
+    pub note: String,
+    /// Fixes as `[lon, lat, minutes after the start]` (WGS-84).
+    #[serde(default)]
+    pub track: Vec<(f64, f64, i64)>,
+    /// Sites visited, as `[site key, minutes after the start]`.
+    #[serde(default)]
+    pub visits: Vec<(String, i64)>,
+    /// Minutes after the start it ended; still going when absent.
+    #[serde(default)]
+    pub ended_after: Option<i64>,
+}
+
+/// What a load of categories, sites, items and patrols found or made, by key.
 #[derive(Debug, Default, Clone)]
 pub struct LoadedRectification {
     pub categories: BTreeMap<String, CategoryId>,
     pub sites: BTreeMap<String, SiteId>,
     pub items: BTreeMap<String, RectificationId>,
+    pub patrols: BTreeMap<String, PatrolId>,
 }
 
-/// What a load of categories, sites and items created.
+/// What a load of categories, sites, items and patrols created.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CreatedRectification {
     pub categories: usize,
     pub sites: usize,
     pub items: usize,
+    pub patrols: usize,
 }
 
 /// The picture the loader attaches where a photo is called for: a 1×1 PNG.
@@ -168,7 +193,12 @@ fn placeholder(
 /// Loads categories (once by code) and sites (once by name within their unit).
 pub(super) fn load(
     conn: &mut DbConnection,
-    (categories_spec, sites_spec, items_spec): (&[CategorySpec], &[SiteSpec], &[ItemSpec]),
+    (categories_spec, sites_spec, items_spec, patrols_spec): (
+        &[CategorySpec],
+        &[SiteSpec],
+        &[ItemSpec],
+        &[PatrolSpec],
+    ),
     world: &mut super::Loaded,
     (now, store): (NaiveDateTime, Option<&Store>),
     progress: &mut dyn FnMut(&str),
@@ -279,6 +309,7 @@ pub(super) fn load(
                     .as_deref()
                     .map(|k| key(&loaded.sites, "site", k))
                     .transpose()?,
+                patrol_id: None,
             }
             .validate()?;
             let reporting = Reporting {
@@ -316,6 +347,63 @@ pub(super) fn load(
             }
             loaded.items.insert(item.key.clone(), row.id);
             created.items += 1;
+        }
+        for p in patrols_spec {
+            progress(&p.key);
+            let inspector = acting.as_user(conn, &p.by)?;
+            let grid = key(units, "unit", &p.grid)?;
+            let start = p.at.at(now);
+            if let Some(existing) = patrols::model::find_noted(conn, inspector.id, &p.note)? {
+                loaded.patrols.insert(p.key.clone(), existing);
+                continue;
+            }
+            let draft = patrols::forms::NewPatrol {
+                id: None,
+                grid_id: grid,
+                started_at: Some(start.and_utc()),
+                campaign_id: None,
+                note: p.note.clone(),
+            }
+            .validate()?;
+            let mut row = patrols::model::start(conn, &inspector, &draft, start)?;
+            let minutes = |m: i64| start + chrono::TimeDelta::minutes(m);
+            let last = p
+                .track
+                .iter()
+                .map(|f| f.2)
+                .chain(p.visits.iter().map(|v| v.1))
+                .chain(p.ended_after)
+                .max()
+                .unwrap_or(0);
+            let points: Vec<patrols::forms::CheckedPoint> = p
+                .track
+                .iter()
+                .map(|&(lon, lat, m)| patrols::forms::CheckedPoint {
+                    t: minutes(m),
+                    lat,
+                    lon,
+                    accuracy_m: Some(8.0),
+                })
+                .collect();
+            if !points.is_empty() {
+                row = patrols::model::append_track(conn, &inspector, &row, &points, minutes(last))?;
+            }
+            for (site, m) in &p.visits {
+                let visit = patrols::forms::NewVisit {
+                    id: None,
+                    site_id: key(&loaded.sites, "site", site)?,
+                    at: Some(minutes(*m).and_utc()),
+                    note: String::new(),
+                    attachment_ids: Vec::new(),
+                }
+                .validate()?;
+                row = patrols::model::add_visit(conn, &inspector, &row, &visit, minutes(last))?.0;
+            }
+            if let Some(m) = p.ended_after {
+                row = patrols::model::end(conn, &inspector, &row, Some(minutes(m)), minutes(last))?;
+            }
+            loaded.patrols.insert(p.key.clone(), row.id);
+            created.patrols += 1;
         }
         Ok(())
     })();

@@ -47,14 +47,15 @@ use campaign_tracker::campaigns::model::CampaignRow;
 use campaign_tracker::categories::model::CategoryRow;
 use campaign_tracker::db::schema::{
     activities, attachments, campaigns, categories, directives, events, meeting_units, meetings,
-    notifications, pairings, rectification_attachments, rectifications, refresh_tokens, sites,
-    tasks, units, users,
+    notifications, pairings, patrol_points, patrol_visits, patrols, rectification_attachments,
+    rectifications, refresh_tokens, sites, tasks, units, users,
 };
 use campaign_tracker::directives::model::DirectiveRow;
 use campaign_tracker::events::EventRow;
 use campaign_tracker::ids::{SessionId, UserId};
 use campaign_tracker::meetings::model::MeetingRow;
 use campaign_tracker::pairings::model::PairingRow;
+use campaign_tracker::patrols::model::PatrolRow;
 use campaign_tracker::rectifications::model::ItemRow;
 use campaign_tracker::sites::model::SiteRow;
 use campaign_tracker::tasks::model::TaskRow;
@@ -112,6 +113,8 @@ enum Kind {
     Item,
     /// A rectification item whose fix waits to be checked.
     SubmittedItem,
+    /// A patrol going on: PA is the inspector's, in grid GA.
+    Patrol,
 }
 
 /// Where a kind's targets are, by fixture key.
@@ -270,6 +273,15 @@ const TARGETS: &[Target] = &[
         partner_outside: "ISC",
     },
     Target {
+        kind: Kind::Patrol,
+        collection: "patrols",
+        inside: "PA",
+        inspector: "PA",
+        partner: "PA",
+        outside: "PB",
+        partner_outside: "PC",
+    },
+    Target {
         kind: Kind::Attachment,
         collection: "attachments",
         inside: "XA",
@@ -300,7 +312,7 @@ fn owned_key(kind: Kind, caller: &str) -> Option<&'static str> {
 }
 
 /// The collections of the fixture, in the order they are checked.
-const COLLECTIONS: [&str; 12] = [
+const COLLECTIONS: [&str; 13] = [
     "units",
     "pairings",
     "users",
@@ -313,6 +325,7 @@ const COLLECTIONS: [&str; 12] = [
     "sites",
     "attachments",
     "rectifications",
+    "patrols",
 ];
 
 /// What each caller may see of the fixture, by collection (keys of `World`), written out
@@ -328,7 +341,8 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("pairings", "PA PB PXC"),
             (
                 "users",
-                "admin leader office officer inspector officer_b partner office_b office_c",
+                "admin leader office officer inspector officer_b partner office_b office_c \
+                 inspector_b inspector_c",
             ),
             ("campaigns", "CA CB CC"),
             ("meetings", "MA MB MC"),
@@ -339,6 +353,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("sites", "SA SB SC"),
             ("attachments", "XA XB"),
             ("rectifications", "IA ISA ISO IB ISB IC ISC"),
+            ("patrols", "PA PB PC"),
         ],
     ),
     (
@@ -356,6 +371,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("sites", "SA SB SC"),
             ("attachments", ""),
             ("rectifications", "IA ISA ISO IB ISB IC ISC"),
+            ("patrols", "PA PB PC"),
         ],
     ),
     (
@@ -374,6 +390,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("sites", "SA"),
             ("attachments", ""),
             ("rectifications", "IA ISA ISO"),
+            ("patrols", "PA"),
         ],
     ),
     (
@@ -391,6 +408,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("sites", "SA"),
             ("attachments", "XA"),
             ("rectifications", "IA ISA ISO"),
+            ("patrols", "PA"),
         ],
     ),
     (
@@ -410,6 +428,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("sites", "SA"),
             ("attachments", ""),
             ("rectifications", "IA ISA ISO"),
+            ("patrols", "PA"),
         ],
     ),
     (
@@ -428,6 +447,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("sites", "SA SB"),
             ("attachments", ""),
             ("rectifications", "IA ISA ISO IB ISB"),
+            ("patrols", "PA PB"),
         ],
     ),
     (
@@ -445,6 +465,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("sites", ""),
             ("attachments", ""),
             ("rectifications", ""),
+            ("patrols", ""),
         ],
     ),
 ];
@@ -580,6 +601,20 @@ impl Expect {
             "partner" => Some(self.partner),
             _ => None,
         }
+    }
+}
+
+/// A write to a patrol: its own inspector gets `ok` on PA; everyone who sees a patrol but
+/// is not its inspector, 403; a patrol out of sight, 404.
+fn patrol_writes(ok: u16) -> Expect {
+    Expect {
+        admin: on(403, 403).missing(404),
+        leader: on(403, 403).missing(404),
+        office: on(403, 404).missing(404),
+        officer: on(403, 404).missing(404),
+        inspector: on(ok, 404).missing(404),
+        partner: on(403, 404).missing(404),
+        anon: 401,
     }
 }
 
@@ -1292,6 +1327,64 @@ fn rows() -> Vec<Row> {
                 anon: 401,
             },
         ),
+        // Patrols: only their own inspector writes to them; the grid's chain reads them.
+        row(
+            "POST /api/v1/patrols",
+            Kind::None,
+            |c| {
+                let grid = c.side("GA", "GB").to_string();
+                c.plain().json(json!({"grid_id": grid}))
+            },
+            Expect {
+                // PA is going: one patrol at a time; GB is not the inspector's grid.
+                inspector: on(409, 422),
+                ..Expect::roles(&[], 201, 403)
+            },
+        ),
+        row(
+            "GET /api/v1/patrols",
+            Kind::None,
+            |c| c.list("grid_id"),
+            Expect::signed_in(200),
+        )
+        .lists("patrols"),
+        row(
+            "GET /api/v1/patrols/{id}",
+            Kind::Patrol,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        row(
+            "GET /api/v1/patrols/{id}/events",
+            Kind::Patrol,
+            |c| c.at(),
+            read_by_scope,
+        ),
+        row(
+            "POST /api/v1/patrols/{id}/track",
+            Kind::Patrol,
+            |c| {
+                let t = (chrono::Utc::now() - chrono::TimeDelta::minutes(5)).to_rfc3339();
+                c.at()
+                    .json(json!({"points": [{"t": t, "lat": 35.2551, "lon": 115.4855}]}))
+            },
+            patrol_writes(200),
+        ),
+        row(
+            "POST /api/v1/patrols/{id}/visits",
+            Kind::Patrol,
+            |c| {
+                let site = c.w.sites["SA"].clone();
+                c.at().json(json!({"site_id": site, "note": "矩阵巡查"}))
+            },
+            patrol_writes(200),
+        ),
+        row(
+            "POST /api/v1/patrols/{id}/transitions",
+            Kind::Patrol,
+            |c| c.at().json(json!({"action": "end"})),
+            patrol_writes(200),
+        ),
         // Notifications: one's own inbox; another user's notification is not found.
         row(
             "GET /api/v1/notifications",
@@ -1599,6 +1692,7 @@ impl Collections for World {
             "sites" => &self.sites,
             "attachments" => &self.attachments,
             "rectifications" => &self.rectifications,
+            "patrols" => &self.patrols,
             other => panic!("no collection {other} in the fixture world"),
         }
     }
@@ -1631,7 +1725,9 @@ const MATRIX_WORLD: &str = r#"{
     "users": [
         {"key": "partner", "username": "dqgzb_officer", "display_name": "党群工作部干事", "role": "officer", "unit": "P", "password": "fixture-password-1"},
         {"key": "office_b", "username": "office_b", "display_name": "马岭岗镇党政办", "role": "office", "unit": "B", "password": "fixture-password-1"},
-        {"key": "office_c", "username": "office_c", "display_name": "都司镇党政办", "role": "office", "unit": "C", "password": "fixture-password-1"}
+        {"key": "office_c", "username": "office_c", "display_name": "都司镇党政办", "role": "office", "unit": "C", "password": "fixture-password-1"},
+        {"key": "inspector_b", "username": "inspector_b", "display_name": "程楼网格员", "role": "inspector", "unit": "GB", "password": "fixture-password-1"},
+        {"key": "inspector_c", "username": "inspector_c", "display_name": "都司镇网格员", "role": "inspector", "unit": "GC", "password": "fixture-password-1"}
     ],
     "pairings": [
         {"key": "PXC", "department": "X", "partner": "C", "note": "志愿服务"}
@@ -1710,6 +1806,14 @@ const MATRIX_WORLD: &str = r#"{
         {"key": "ISC", "category": "KC", "source": "patrol", "description": "都司集市垃圾未清", "lat": 35.2351, "lon": 115.5251, "by": "office_c", "at": {"days": -1},
          "steps": [{"action": "start", "by": "office_c", "at": {"days": -1, "hours": 1}},
                    {"action": "submit", "by": "office_c", "at": {"days": -1, "hours": 2}}]}
+    ],
+    "patrols": [
+        {"key": "PA", "grid": "GA", "by": "inspector", "at": {"days": 0, "hours": -1},
+         "track": [[115.485, 35.255, 1], [115.486, 35.255, 2]]},
+        {"key": "PB", "grid": "GB", "by": "inspector_b", "at": {"days": 0, "hours": -1},
+         "track": [[115.505, 35.215, 1]]},
+        {"key": "PC", "grid": "GC", "by": "inspector_c", "at": {"days": 0, "hours": -1},
+         "track": [[115.525, 35.235, 1]]}
     ]
 }"#;
 
@@ -1842,8 +1946,21 @@ fn snapshot(app: &TestApp) -> String {
             .select(EventRow::as_select())
             .load(conn)
             .expect("events");
+        let patrols: Vec<PatrolRow> = patrols::table
+            .order(patrols::id)
+            .select(PatrolRow::as_select())
+            .load(conn)
+            .expect("patrols");
+        let fixes: i64 = patrol_points::table
+            .count()
+            .get_result(conn)
+            .expect("patrol points");
+        let visits: i64 = patrol_visits::table
+            .count()
+            .get_result(conn)
+            .expect("patrol visits");
         format!(
-            "{units:?}\n{users:?}\n{pairings:?}\n{tokens:?}\n{campaigns:?}\n{meetings:?}\n\
+            "{patrols:?}\n{fixes} {visits}\n{units:?}\n{users:?}\n{pairings:?}\n{tokens:?}\n{campaigns:?}\n{meetings:?}\n\
              {attending:?}\n{directives:?}\n{tasks:?}\n{activities:?}\n{categories:?}\n\
              {sites:?}\n{attachments:?}\n{items:?}\n{photos:?}\n{events:?}"
         )
@@ -1893,6 +2010,13 @@ fn versions_without_events(app: &TestApp) -> Vec<String> {
                 .select((categories::id, categories::version))
                 .load(conn)
                 .expect("categories"),
+        );
+        add(
+            "patrol",
+            patrols::table
+                .select((patrols::id, patrols::version))
+                .load(conn)
+                .expect("patrols"),
         );
         add(
             "rectification",
@@ -2201,6 +2325,8 @@ async fn authz_visibility_sweep() {
         ("attachments", "/api/v1/attachments/{id}"),
         ("rectifications", "/api/v1/rectifications/{id}"),
         ("rectifications", "/api/v1/rectifications/{id}/events"),
+        ("patrols", "/api/v1/patrols/{id}"),
+        ("patrols", "/api/v1/patrols/{id}/events"),
     ];
     for caller in CALLERS.into_iter().filter(|c| *c != ANON) {
         // Accounts too, for the roles that may read them at all (the others get 403 before
@@ -2318,7 +2444,6 @@ async fn server_set_fields_are_rejected() {
     let spec = spec();
     let rows = rows();
     let fx = fixture().await;
-    let admin = fx.w.token("admin");
     let mut tried = 0;
     for (method, path, op) in spec_operations(&spec) {
         let Some(body) = op.get("requestBody") else {
@@ -2348,12 +2473,18 @@ async fn server_set_fields_are_rejected() {
             .filter(|(f, _)| !properties.contains_key(*f))
             .collect();
         assert!(!fields.is_empty(), "{name}: no server-set field to try");
+        // Patrols are written by their inspector only: the others never get to the body.
+        let caller = if path.starts_with("/api/v1/patrols") {
+            "inspector"
+        } else {
+            "admin"
+        };
         for (field, value) in fields {
             tried += 1;
             let ctx = Ctx {
                 w: &fx.w,
                 refresh: &fx.refresh,
-                caller: "admin",
+                caller,
                 scope: Scope::In,
                 template: row.path,
                 kind: row.kind,
@@ -2372,7 +2503,7 @@ async fn server_set_fields_are_rejected() {
                 .send(
                     row.method.clone(),
                     &req.path,
-                    Some(admin),
+                    Some(fx.w.token(caller)),
                     req.body.as_ref(),
                 )
                 .await;

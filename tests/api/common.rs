@@ -175,6 +175,7 @@ pub struct World {
     pub categories: HashMap<String, String>,
     pub sites: HashMap<String, String>,
     pub rectifications: HashMap<String, String>,
+    pub patrols: HashMap<String, String>,
     /// Uploaded files a test picked out by key (none unless it adds them).
     pub attachments: HashMap<String, String>,
     pub tokens: HashMap<String, String>,
@@ -346,6 +347,7 @@ impl TestApp {
             categories: as_text(&loaded.rectification.categories),
             sites: as_text(&loaded.rectification.sites),
             rectifications: as_text(&loaded.rectification.items),
+            patrols: as_text(&loaded.rectification.patrols),
             attachments: HashMap::new(),
             users,
             tokens,

@@ -14,6 +14,7 @@ mod grids;
 mod meetings;
 mod ops;
 mod pairings;
+mod patrols;
 mod rectifications;
 mod safe_writes;
 mod sites;
