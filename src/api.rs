@@ -6,8 +6,8 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    activities, attachments, auth, campaigns, categories, directives, meetings, notifications, ops,
-    pairings, patrols, rectifications, sites, tasks, units, users,
+    activities, attachments, auth, campaigns, categories, checklists, directives, inspections,
+    meetings, notifications, ops, pairings, patrols, rectifications, sites, tasks, units, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -27,6 +27,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(sites::routes::configure)
             .configure(attachments::routes::configure)
             .configure(rectifications::routes::configure)
-            .configure(patrols::routes::configure),
+            .configure(patrols::routes::configure)
+            .configure(checklists::routes::configure)
+            .configure(inspections::routes::configure),
     );
 }

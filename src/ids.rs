@@ -77,3 +77,11 @@ id_type!(
     /// A site visited on a patrol.
     PatrolVisitId
 );
+id_type!(
+    /// A checklist (检查表): a template inspections are scored against.
+    ChecklistId
+);
+id_type!(
+    /// An inspection of a site against a checklist.
+    InspectionId
+);

@@ -46,6 +46,8 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         (name = "attachments", description = "Photos and documents sent as evidence"),
         (name = "sites", description = "Sites (点位) inspectors check: poster boards, sluice gates, markets"),
         (name = "patrols", description = "Patrols (巡查): an inspector's GPS track, the sites visited, the problems reported on the way"),
+        (name = "checklists", description = "Checklists (检查表): items with points, pass rules and the category a failure raises; an edit adds a version"),
+        (name = "inspections", description = "Inspections of sites against a checklist: scored, each failure raising a rectification item"),
         (name = "rectifications", description = "Rectification items (整改): reports routed by grid and category, fixed with evidence, checked; triage; the ledger (台账)"),
         (name = "ops", description = "Health, readiness and metrics"),
     )

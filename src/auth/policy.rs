@@ -75,6 +75,8 @@ pub enum Action {
     ManageItem,
     /// Mark an item a duplicate of another: whoever manages it, and its reporter.
     MarkDuplicate,
+    /// Create and edit the checklists a unit manages (its office).
+    ManageChecklists,
 }
 
 /// The ways a user can own a resource; a resource names the users in these roles.
@@ -336,6 +338,8 @@ pub const RULES: &[Rule] = &[
     rule(ManageItem, Admin, Anywhere, None),
     rule(ManageItem, Leader, Anywhere, None),
     rule(ManageItem, Office, OwnScope, None),
+    rule(ManageChecklists, Admin, Anywhere, None),
+    rule(ManageChecklists, Office, OwnScope, None),
     rule(MarkDuplicate, Admin, Anywhere, None),
     rule(MarkDuplicate, Leader, Anywhere, None),
     rule(MarkDuplicate, Office, OwnScope, None),

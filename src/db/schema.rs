@@ -388,6 +388,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    checklists (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        managed_by -> Text,
+        latest_version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    checklist_versions (checklist_id, number) {
+        checklist_id -> Text,
+        number -> Integer,
+        name -> Text,
+        items -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inspections (id) {
+        id -> Text,
+        checklist_id -> Text,
+        checklist_version -> Integer,
+        site_id -> Text,
+        kind -> Text,
+        answers -> Text,
+        attachment_ids -> Text,
+        score -> Integer,
+        max_score -> Integer,
+        percent -> Double,
+        failed_items -> Text,
+        patrol_id -> Nullable<Text>,
+        campaign_id -> Nullable<Text>,
+        inspected_by -> Text,
+        created_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    inspection_items (inspection_id, item_key) {
+        inspection_id -> Text,
+        item_key -> Text,
+        rectification_id -> Text,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -422,5 +475,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     patrols,
     patrol_points,
     patrol_visits,
-    patrol_items
+    patrol_items,
+    checklists,
+    checklist_versions,
+    inspections,
+    inspection_items
 );

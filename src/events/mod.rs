@@ -31,6 +31,8 @@ crate::text_enum! {
         Site = "site",
         Rectification = "rectification",
         Patrol = "patrol",
+        Checklist = "checklist",
+        Inspection = "inspection",
     }
 }
 

@@ -539,7 +539,7 @@ pub fn nearby_open(
 
 /// The attachments a form names in `field` (`attachment_ids`): each must exist and have
 /// been uploaded by the caller — a report cannot borrow another user's photos.
-fn own_attachments(
+pub(crate) fn own_attachments(
     conn: &mut DbConnection,
     actor: &Actor,
     ids: &[AttachmentId],

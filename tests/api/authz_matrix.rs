@@ -46,9 +46,9 @@ use campaign_tracker::auth::sessions::{self, RefreshTokenRow};
 use campaign_tracker::campaigns::model::CampaignRow;
 use campaign_tracker::categories::model::CategoryRow;
 use campaign_tracker::db::schema::{
-    activities, attachments, campaigns, categories, directives, events, meeting_units, meetings,
-    notifications, pairings, patrol_points, patrol_visits, patrols, rectification_attachments,
-    rectifications, refresh_tokens, sites, tasks, units, users,
+    activities, attachments, campaigns, categories, checklists, directives, events, inspections,
+    meeting_units, meetings, notifications, pairings, patrol_points, patrol_visits, patrols,
+    rectification_attachments, rectifications, refresh_tokens, sites, tasks, units, users,
 };
 use campaign_tracker::directives::model::DirectiveRow;
 use campaign_tracker::events::EventRow;
@@ -115,6 +115,10 @@ enum Kind {
     SubmittedItem,
     /// A patrol going on: PA is the inspector's, in grid GA.
     Patrol,
+    /// A checklist, managed by a town's office.
+    Checklist,
+    /// An inspection of a site.
+    Inspection,
 }
 
 /// Where a kind's targets are, by fixture key.
@@ -282,6 +286,24 @@ const TARGETS: &[Target] = &[
         partner_outside: "PC",
     },
     Target {
+        kind: Kind::Checklist,
+        collection: "checklists",
+        inside: "KLA",
+        inspector: "KLA",
+        partner: "KLA",
+        outside: "KLB",
+        partner_outside: "KLC",
+    },
+    Target {
+        kind: Kind::Inspection,
+        collection: "inspections",
+        inside: "INA",
+        inspector: "INA",
+        partner: "INA",
+        outside: "INB",
+        partner_outside: "INC",
+    },
+    Target {
         kind: Kind::Attachment,
         collection: "attachments",
         inside: "XA",
@@ -312,7 +334,7 @@ fn owned_key(kind: Kind, caller: &str) -> Option<&'static str> {
 }
 
 /// The collections of the fixture, in the order they are checked.
-const COLLECTIONS: [&str; 13] = [
+const COLLECTIONS: [&str; 15] = [
     "units",
     "pairings",
     "users",
@@ -326,6 +348,8 @@ const COLLECTIONS: [&str; 13] = [
     "attachments",
     "rectifications",
     "patrols",
+    "checklists",
+    "inspections",
 ];
 
 /// What each caller may see of the fixture, by collection (keys of `World`), written out
@@ -354,6 +378,8 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("attachments", "XA XB"),
             ("rectifications", "IA ISA ISO IB ISB IC ISC"),
             ("patrols", "PA PB PC"),
+            ("checklists", "KLA KLB KLC"),
+            ("inspections", "INA INB INC"),
         ],
     ),
     (
@@ -372,6 +398,8 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("attachments", ""),
             ("rectifications", "IA ISA ISO IB ISB IC ISC"),
             ("patrols", "PA PB PC"),
+            ("checklists", "KLA KLB KLC"),
+            ("inspections", "INA INB INC"),
         ],
     ),
     (
@@ -391,6 +419,8 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("attachments", ""),
             ("rectifications", "IA ISA ISO"),
             ("patrols", "PA"),
+            ("checklists", "KLA KLB KLC"),
+            ("inspections", "INA"),
         ],
     ),
     (
@@ -409,6 +439,8 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("attachments", "XA"),
             ("rectifications", "IA ISA ISO"),
             ("patrols", "PA"),
+            ("checklists", "KLA KLB KLC"),
+            ("inspections", "INA"),
         ],
     ),
     (
@@ -429,6 +461,8 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("attachments", ""),
             ("rectifications", "IA ISA ISO"),
             ("patrols", "PA"),
+            ("checklists", "KLA KLB KLC"),
+            ("inspections", "INA"),
         ],
     ),
     (
@@ -448,6 +482,8 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("attachments", ""),
             ("rectifications", "IA ISA ISO IB ISB"),
             ("patrols", "PA PB"),
+            ("checklists", "KLA KLB KLC"),
+            ("inspections", "INA INB"),
         ],
     ),
     (
@@ -466,6 +502,8 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             ("attachments", ""),
             ("rectifications", ""),
             ("patrols", ""),
+            ("checklists", ""),
+            ("inspections", ""),
         ],
     ),
 ];
@@ -1385,6 +1423,86 @@ fn rows() -> Vec<Row> {
             |c| c.at().json(json!({"action": "end"})),
             patrol_writes(200),
         ),
+        // Checklists: everyone reads them; the managing unit's office edits them (an edit is
+        // a new version). Inspections: of the sites the caller sees, read through the site.
+        row(
+            "POST /api/v1/checklists",
+            Kind::None,
+            |c| {
+                c.plain().json(
+                    json!({"name": format!("矩阵检查表{}", c.n), "kind": "flood_gate",
+                    "items": [{"key": "gate", "label": "闸门", "type": "yes_no", "points": 10}]}),
+                )
+            },
+            Expect::roles(&["admin", "office"], 201, 403),
+        ),
+        row(
+            "GET /api/v1/checklists",
+            Kind::None,
+            |c| c.plain(),
+            Expect::signed_in(200),
+        )
+        .lists("checklists"),
+        row(
+            "GET /api/v1/checklists/{id}",
+            Kind::Checklist,
+            |c| c.at(),
+            Expect {
+                admin: on(200, 200).missing(404),
+                leader: on(200, 200).missing(404),
+                office: on(200, 200).missing(404),
+                officer: on(200, 200).missing(404),
+                inspector: on(200, 200).missing(404),
+                partner: on(200, 200).missing(404),
+                anon: 401,
+            },
+        ),
+        row(
+            "PATCH /api/v1/checklists/{id}",
+            Kind::Checklist,
+            |c| c.at().json(json!({"name": format!("矩阵检查表改{}", c.n)})),
+            Expect {
+                office: on(200, 403).missing(404),
+                ..Expect::admin_only(200)
+            },
+        ),
+        row(
+            "POST /api/v1/inspections",
+            Kind::None,
+            |c| {
+                let checklist = c.w.checklists["KLA"].clone();
+                let site = match (c.scope, c.caller) {
+                    (Scope::In, _) => c.w.sites["SA"].clone(),
+                    (_, "partner") => c.w.sites["SC"].clone(),
+                    _ => c.w.sites["SB"].clone(),
+                };
+                c.plain()
+                    .json(json!({"checklist_id": checklist, "site_id": site,
+                    "kind": "unannounced", "answers": {"clean": "yes"}}))
+            },
+            Expect {
+                admin: on(201, 201),
+                leader: on(201, 201),
+                office: on(201, 422),
+                officer: on(201, 422),
+                inspector: on(201, 422),
+                partner: on(201, 422),
+                anon: 401,
+            },
+        ),
+        row(
+            "GET /api/v1/inspections",
+            Kind::None,
+            |c| c.plain(),
+            Expect::signed_in(200),
+        )
+        .lists("inspections"),
+        row(
+            "GET /api/v1/inspections/{id}",
+            Kind::Inspection,
+            |c| c.at(),
+            read_by_scope,
+        ),
         // Notifications: one's own inbox; another user's notification is not found.
         row(
             "GET /api/v1/notifications",
@@ -1693,6 +1811,8 @@ impl Collections for World {
             "attachments" => &self.attachments,
             "rectifications" => &self.rectifications,
             "patrols" => &self.patrols,
+            "checklists" => &self.checklists,
+            "inspections" => &self.inspections,
             other => panic!("no collection {other} in the fixture world"),
         }
     }
@@ -1842,6 +1962,40 @@ async fn fixture() -> Fixture {
             .to_string();
         w.attachments.insert(key.to_string(), id);
     }
+    // A checklist of each town's office, and an inspection of each town's site with it.
+    for (town, office, site) in [
+        ("A", "office", "SA"),
+        ("B", "office_b", "SB"),
+        ("C", "office_c", "SC"),
+    ] {
+        let checklist = app
+            .post(
+                "/api/v1/checklists",
+                w.token(office),
+                &json!({"name": format!("{town}镇创城检查表"), "kind": "civilized_city_street",
+                        "items": [{"key": "clean", "label": "路面整洁", "type": "yes_no", "points": 10,
+                                   "required": true, "pass": {"equals": "yes"}}]}),
+            )
+            .await
+            .json()["id"]
+            .as_str()
+            .expect("a checklist")
+            .to_string();
+        let inspection = app
+            .post(
+                "/api/v1/inspections",
+                w.token(office),
+                &json!({"checklist_id": checklist, "site_id": w.sites[site], "kind": "routine",
+                        "answers": {"clean": "yes"}}),
+            )
+            .await
+            .json()["id"]
+            .as_str()
+            .expect("an inspection")
+            .to_string();
+        w.checklists.insert(format!("KL{town}"), checklist);
+        w.inspections.insert(format!("IN{town}"), inspection);
+    }
     let refresh = app.db(|conn| {
         w.users
             .iter()
@@ -1951,6 +2105,15 @@ fn snapshot(app: &TestApp) -> String {
             .select(PatrolRow::as_select())
             .load(conn)
             .expect("patrols");
+        let checklists: Vec<(String, i32, i32)> = checklists::table
+            .order(checklists::id)
+            .select((checklists::id, checklists::latest_version, checklists::version))
+            .load(conn)
+            .expect("checklists");
+        let inspected: i64 = inspections::table
+            .count()
+            .get_result(conn)
+            .expect("inspections");
         let fixes: i64 = patrol_points::table
             .count()
             .get_result(conn)
@@ -1960,7 +2123,7 @@ fn snapshot(app: &TestApp) -> String {
             .get_result(conn)
             .expect("patrol visits");
         format!(
-            "{patrols:?}\n{fixes} {visits}\n{units:?}\n{users:?}\n{pairings:?}\n{tokens:?}\n{campaigns:?}\n{meetings:?}\n\
+            "{patrols:?}\n{fixes} {visits}\n{checklists:?} {inspected}\n{units:?}\n{users:?}\n{pairings:?}\n{tokens:?}\n{campaigns:?}\n{meetings:?}\n\
              {attending:?}\n{directives:?}\n{tasks:?}\n{activities:?}\n{categories:?}\n\
              {sites:?}\n{attachments:?}\n{items:?}\n{photos:?}\n{events:?}"
         )
@@ -2010,6 +2173,20 @@ fn versions_without_events(app: &TestApp) -> Vec<String> {
                 .select((categories::id, categories::version))
                 .load(conn)
                 .expect("categories"),
+        );
+        add(
+            "checklist",
+            checklists::table
+                .select((checklists::id, checklists::version))
+                .load(conn)
+                .expect("checklists"),
+        );
+        add(
+            "inspection",
+            inspections::table
+                .select((inspections::id, inspections::version))
+                .load(conn)
+                .expect("inspections"),
         );
         add(
             "patrol",
@@ -2327,6 +2504,8 @@ async fn authz_visibility_sweep() {
         ("rectifications", "/api/v1/rectifications/{id}/events"),
         ("patrols", "/api/v1/patrols/{id}"),
         ("patrols", "/api/v1/patrols/{id}/events"),
+        ("checklists", "/api/v1/checklists/{id}"),
+        ("inspections", "/api/v1/inspections/{id}"),
     ];
     for caller in CALLERS.into_iter().filter(|c| *c != ANON) {
         // Accounts too, for the roles that may read them at all (the others get 403 before

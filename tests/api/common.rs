@@ -176,6 +176,9 @@ pub struct World {
     pub sites: HashMap<String, String>,
     pub rectifications: HashMap<String, String>,
     pub patrols: HashMap<String, String>,
+    /// Filled by tests that make them over HTTP.
+    pub checklists: HashMap<String, String>,
+    pub inspections: HashMap<String, String>,
     /// Uploaded files a test picked out by key (none unless it adds them).
     pub attachments: HashMap<String, String>,
     pub tokens: HashMap<String, String>,
@@ -348,6 +351,8 @@ impl TestApp {
             sites: as_text(&loaded.rectification.sites),
             rectifications: as_text(&loaded.rectification.items),
             patrols: as_text(&loaded.rectification.patrols),
+            checklists: HashMap::new(),
+            inspections: HashMap::new(),
             attachments: HashMap::new(),
             users,
             tokens,

@@ -11,6 +11,7 @@ mod campaigns;
 mod categories;
 mod errors;
 mod grids;
+mod inspections;
 mod meetings;
 mod ops;
 mod pairings;
