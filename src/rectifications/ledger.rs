@@ -214,12 +214,12 @@ pub fn read(
         // What is reported while the export runs is for the next one.
         .filter(rectifications::created_at.le(export.now));
         if let Some((at, id)) = after {
-            q = q.filter(
+            // `created_at >= at` alone is what an index range starts from; the rest drops
+            // what the last batch already had at that moment.
+            q = q.filter(rectifications::created_at.ge(at)).filter(
                 rectifications::created_at
                     .gt(at)
-                    .or(rectifications::created_at
-                        .eq(at)
-                        .and(rectifications::id.gt(id))),
+                    .or(rectifications::id.gt(id)),
             );
         }
         let rows: Vec<ItemRow> = q
