@@ -810,3 +810,59 @@ async fn a_grid_with_items_is_not_deleted() {
         .expect("detail")
         .contains("rectification items"));
 }
+
+/// A ledger longer than one batch, with many items reported at the same moment across the
+/// batches' edges: every item once, none skipped, none twice.
+#[actix_web::test]
+async fn a_long_ledger_has_every_item_once() {
+    use campaign_tracker::db::schema::rectifications;
+    use campaign_tracker::ids::RectificationId;
+    use campaign_tracker::rectifications::model::ItemRow;
+    use diesel::prelude::*;
+
+    let (app, w, category) = world().await;
+    let first = app
+        .post(
+            ITEMS,
+            w.token("inspector_b"),
+            &report(&category, GB_POINT, &[]),
+        )
+        .await
+        .ok(201);
+    let template: ItemRow = app.db(|conn| {
+        rectifications::table
+            .select(ItemRow::as_select())
+            .first(conn)
+            .expect("the first item")
+    });
+    // 1,202 more, in runs of seven at one moment, so ties straddle the batches of 500.
+    let copies: Vec<ItemRow> = (2..=1203)
+        .map(|n| ItemRow {
+            id: RectificationId::new(),
+            number: format!("ZG-2020-{n:06}"),
+            created_at: template.created_at - chrono::TimeDelta::seconds(n / 7),
+            ..template.clone()
+        })
+        .collect();
+    app.db(|conn| {
+        for chunk in copies.chunks(100) {
+            campaign_tracker::on_backend!(conn, |c| diesel::insert_into(rectifications::table)
+                .values(chunk)
+                .execute(c))
+            .expect("copies");
+        }
+    });
+    let csv = app.get(&format!("{ITEMS}/ledger"), w.token("admin")).await;
+    let text = String::from_utf8(csv.bytes[3..].to_vec()).expect("UTF-8");
+    let mut numbers: Vec<&str> = text
+        .trim_end()
+        .split("\r\n")
+        .skip(1)
+        .map(|line| line.split(',').next().expect("number"))
+        .collect();
+    assert_eq!(numbers.len(), 1203);
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 1203, "an item twice");
+    assert_eq!(numbers[0], first["number"].as_str().expect("number"));
+}
