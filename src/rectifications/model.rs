@@ -17,14 +17,16 @@ use crate::categories::model::CategoryRow;
 use crate::categories::rules::{check_attribute_values, Severity};
 use crate::db::page::{self, paginate, Listed, Paging};
 use crate::db::schema::{
-    attachments, categories, rectification_attachments, rectification_numbers, rectifications,
-    units,
+    attachments, categories, inspection_items, rectification_attachments, rectification_numbers,
+    rectifications, units,
 };
 use crate::db::{self, DbConnection};
 use crate::deadlines::{self, Timing, Warning, WarningRules};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{self, Change, Entity};
-use crate::ids::{AttachmentId, CampaignId, CategoryId, RectificationId, SiteId, UnitId, UserId};
+use crate::ids::{
+    AttachmentId, CampaignId, CategoryId, InspectionId, RectificationId, SiteId, UnitId, UserId,
+};
 use crate::names::Names;
 use crate::rectifications::filters::{self, Items};
 use crate::rectifications::forms::{ItemDraft, ItemFilter, ItemSort, TransitionDraft};
@@ -172,6 +174,9 @@ pub struct Item {
     pub campaign_id: Option<CampaignId>,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub site_id: Option<SiteId>,
+    /// The inspection whose failed item raised it, if any.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub inspection_id: Option<InspectionId>,
     /// The open item this one repeats (status `duplicate`).
     #[schema(value_type = Option<String>, format = Uuid)]
     pub duplicate_of: Option<RectificationId>,
@@ -269,6 +274,19 @@ pub fn views(
     };
     let ids: Vec<RectificationId> = rows.iter().map(|r| r.id).collect();
     let mut files = attachments_of(conn, &ids)?;
+    let raised_by: HashMap<RectificationId, InspectionId> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        inspection_items::table
+            .filter(inspection_items::rectification_id.eq_any(&ids))
+            .select((
+                inspection_items::rectification_id,
+                inspection_items::inspection_id,
+            ))
+            .load::<(RectificationId, InspectionId)>(conn)?
+            .into_iter()
+            .collect()
+    };
     rows.into_iter()
         .map(|row| {
             let timing = row.timing();
@@ -290,6 +308,7 @@ pub fn views(
                 allowed_actions: rules::allowed(row.state()),
                 accepted_at: row.accepted_at().map(utc),
                 possible_duplicates: None,
+                inspection_id: raised_by.get(&row.id).copied(),
                 id: row.id,
                 number: row.number,
                 source: row.source,

@@ -136,6 +136,7 @@ async fn a_failed_gate_check_raises_one_item_however_often_sent() {
         .await
         .ok(200);
     assert_eq!(item["source"], "inspection");
+    assert_eq!(item["inspection_id"], made["id"], "linked both ways");
     assert_eq!(item["category_id"], s.category.as_str());
     assert_eq!(item["site_id"], s.site.as_str());
     assert_eq!(
