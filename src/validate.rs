@@ -104,6 +104,21 @@ pub fn stored(value: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
         .unwrap_or(naive)
 }
 
+/// A time given as a query parameter (`due_before`, `created_after`…), as stored; out of
+/// range is a 400 naming the parameter.
+pub fn query_moment(
+    name: &str,
+    t: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Option<chrono::NaiveDateTime>, AppError> {
+    t.map(stored)
+        .map(|t| {
+            moment_rule(t)
+                .map(|_| t)
+                .map_err(|m| AppError::bad_parameter(name, m))
+        })
+        .transpose()
+}
+
 /// Maximum length of a list's free-text `q` parameter.
 pub const MAX_SEARCH_CHARS: usize = 100;
 

@@ -80,3 +80,17 @@ pub fn created(collection: &str, id: impl std::fmt::Display, body: impl Serializ
         .insert_header((header::LOCATION, format!("/api/v1/{collection}/{id}")))
         .json(body)
 }
+
+/// Does the client ask for GeoJSON (`Accept: application/geo+json`)? Lists and records that
+/// sit on a map answer it as features.
+pub fn wants_geojson(req: &actix_web::HttpRequest) -> bool {
+    req.headers()
+        .get_all(actix_web::http::header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/geo+json"))
+        })
+}

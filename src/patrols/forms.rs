@@ -259,15 +259,7 @@ pub struct PatrolFilter {
 
 impl PatrolQuery {
     pub fn validate(self) -> AppResult<PatrolFilter> {
-        let moment = |name: &str, t: Option<DateTime<Utc>>| -> AppResult<Option<NaiveDateTime>> {
-            t.map(validate::stored)
-                .map(|t| {
-                    validate::moment_rule(t)
-                        .map(|_| t)
-                        .map_err(|m| AppError::bad_parameter(name, m))
-                })
-                .transpose()
-        };
+        let moment = validate::query_moment;
         Ok(PatrolFilter {
             grid_id: self.grid_id,
             status: self.status,

@@ -33,18 +33,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     );
 }
 
-fn wants_geojson(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all(header::ACCEPT)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/geo+json"))
-        })
-}
-
 /// Start a patrol of one of the caller's grids (inspectors). One at a time.
 #[utoipa::path(
     tag = "patrols",
@@ -148,7 +136,7 @@ pub async fn get_patrol(
     id: Id<PatrolId>,
 ) -> AppResult<HttpResponse> {
     let work = state.work();
-    let geo = wants_geojson(&req);
+    let geo = crate::http::wants_geojson(&req);
     let (view, track) = caller
         .run(&state.db, move |conn, actor| {
             let placed = model::find(conn, id.0)?;

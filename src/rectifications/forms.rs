@@ -322,15 +322,7 @@ pub struct ItemFilter {
 
 impl ItemQuery {
     pub fn validate(self) -> AppResult<ItemFilter> {
-        let moment = |name: &str, t: Option<DateTime<Utc>>| -> AppResult<Option<NaiveDateTime>> {
-            t.map(validate::stored)
-                .map(|t| {
-                    validate::moment_rule(t)
-                        .map(|_| t)
-                        .map_err(|m| AppError::bad_parameter(name, m))
-                })
-                .transpose()
-        };
+        let moment = validate::query_moment;
         let bbox = match self.bbox {
             Some(text) => Some(Bbox::parse(&text).map_err(|m| AppError::bad_parameter("bbox", m))?),
             None => None,

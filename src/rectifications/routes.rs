@@ -137,21 +137,8 @@ impl From<Page<Item>> for ItemFeatures {
     }
 }
 
-/// Does the client ask for GeoJSON?
-fn wants_geojson(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all(header::ACCEPT)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/geo+json"))
-        })
-}
-
 fn listing(req: &HttpRequest, page: Page<Item>) -> AppResult<HttpResponse> {
-    let (content_type, body) = if wants_geojson(req) {
+    let (content_type, body) = if crate::http::wants_geojson(req) {
         (
             "application/geo+json",
             serde_json::to_string(&ItemFeatures::from(page)),

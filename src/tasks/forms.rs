@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::ids::{CampaignId, DirectiveId, UnitId, UserId};
 use crate::tasks::rules::{TaskAction, TaskStatus, Warning, MAX_PROGRESS};
 use crate::validate::{self, Checks};
@@ -175,15 +175,7 @@ pub struct TaskFilter {
 
 impl TaskQuery {
     pub fn validate(self) -> AppResult<TaskFilter> {
-        let moment = |name: &str, t: Option<DateTime<Utc>>| -> AppResult<Option<NaiveDateTime>> {
-            t.map(validate::stored)
-                .map(|t| {
-                    validate::moment_rule(t)
-                        .map(|_| t)
-                        .map_err(|m| AppError::bad_parameter(name, m))
-                })
-                .transpose()
-        };
+        let moment = validate::query_moment;
         Ok(TaskFilter {
             campaign_id: self.campaign_id,
             directive_id: self.directive_id,
