@@ -262,6 +262,17 @@ pub fn update(
     Ok(next)
 }
 
+/// The checklist of this name, if any (the world loader's idempotence).
+pub fn find_by_name(conn: &mut DbConnection, name: &str) -> AppResult<Option<ChecklistId>> {
+    Ok(checklists::table
+        .filter(checklists::name.eq(name))
+        .select(checklists::id)
+        .order(checklists::id)
+        .limit(1)
+        .load(conn)?
+        .pop())
+}
+
 /// The checklist a form names in `field`, at `number` (the latest when `None`).
 pub fn referenced(
     conn: &mut DbConnection,

@@ -191,6 +191,25 @@ pub fn find(conn: &mut DbConnection, id: InspectionId) -> AppResult<Placed> {
     })
 }
 
+/// This user's inspection of this site with this checklist, if any (the world loader's
+/// idempotence).
+pub fn find_done(
+    conn: &mut DbConnection,
+    by: UserId,
+    checklist: ChecklistId,
+    site: SiteId,
+) -> AppResult<Option<InspectionId>> {
+    Ok(inspections::table
+        .filter(inspections::inspected_by.eq(by))
+        .filter(inspections::checklist_id.eq(checklist))
+        .filter(inspections::site_id.eq(site))
+        .select(inspections::id)
+        .order(inspections::id)
+        .limit(1)
+        .load(conn)?
+        .pop())
+}
+
 /// Scores the answers against the checklist version and records the inspection; each
 /// failed item with a category raises a rectification item at the site (source
 /// `inspection`, or `unannounced`), carrying the answers that are its category's fields.

@@ -55,6 +55,10 @@ pub struct Description {
     /// Patrols with their tracks and visits.
     #[serde(default)]
     pub patrols: Vec<rectification::PatrolSpec>,
+    #[serde(default)]
+    pub checklists: Vec<rectification::ChecklistSpec>,
+    #[serde(default)]
+    pub inspections: Vec<rectification::InspectionSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -161,7 +165,9 @@ impl Description {
             + self.categories.len()
             + self.sites.len()
             + self.items.len()
-            + self.patrols.len()) as u64
+            + self.patrols.len()
+            + self.checklists.len()
+            + self.inspections.len()) as u64
             + self.work().steps()
     }
 
@@ -263,18 +269,7 @@ pub fn load_onto(
             loaded.pairings.insert(pairing.key(), id);
         }
         work::load(conn, &world.work(), &mut loaded, now, progress)?;
-        rectification::load(
-            conn,
-            (
-                &world.categories,
-                &world.sites,
-                &world.items,
-                &world.patrols,
-            ),
-            &mut loaded,
-            (now, attachments),
-            progress,
-        )?;
+        rectification::load(conn, world, &mut loaded, (now, attachments), progress)?;
         Ok(loaded)
     })
 }

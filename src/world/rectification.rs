@@ -146,6 +146,31 @@ pub struct PatrolSpec {
     pub ended_after: Option<i64>,
 }
 
+/// A checklist; its items name their categories by key (`category`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistSpec {
+    pub key: String,
+    pub name: String,
+    pub kind: String,
+    pub items: Vec<serde_json::Value>,
+    /// The office (or admin) that keeps it.
+    pub by: String,
+}
+
+/// An inspection of a site against a checklist (its latest version).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionSpec {
+    pub key: String,
+    pub checklist: String,
+    pub site: String,
+    pub kind: crate::inspections::forms::InspectionKind,
+    pub answers: BTreeMap<String, serde_json::Value>,
+    pub by: String,
+    pub at: Moment,
+}
+
 /// What a load of categories, sites, items and patrols found or made, by key.
 #[derive(Debug, Default, Clone)]
 pub struct LoadedRectification {
@@ -153,6 +178,8 @@ pub struct LoadedRectification {
     pub sites: BTreeMap<String, SiteId>,
     pub items: BTreeMap<String, RectificationId>,
     pub patrols: BTreeMap<String, PatrolId>,
+    pub checklists: BTreeMap<String, crate::ids::ChecklistId>,
+    pub inspections: BTreeMap<String, crate::ids::InspectionId>,
 }
 
 /// What a load of categories, sites, items and patrols created.
@@ -162,6 +189,7 @@ pub struct CreatedRectification {
     pub sites: usize,
     pub items: usize,
     pub patrols: usize,
+    pub inspections: usize,
 }
 
 /// The picture the loader attaches where a photo is called for: a 1×1 PNG.
@@ -190,19 +218,19 @@ fn placeholder(
     Ok(attachments::model::create(conn, actor.id, &stored, name, now)?.id)
 }
 
-/// Loads categories (once by code) and sites (once by name within their unit).
+/// Loads, in order, what the description has of rectification and field work: categories
+/// (once by code), sites (once by name within their unit), items with their histories,
+/// patrols, checklists and inspections (each once).
 pub(super) fn load(
     conn: &mut DbConnection,
-    (categories_spec, sites_spec, items_spec, patrols_spec): (
-        &[CategorySpec],
-        &[SiteSpec],
-        &[ItemSpec],
-        &[PatrolSpec],
-    ),
+    spec: &super::Description,
     world: &mut super::Loaded,
     (now, store): (NaiveDateTime, Option<&Store>),
     progress: &mut dyn FnMut(&str),
 ) -> AppResult<()> {
+    let (categories_spec, sites_spec, items_spec, patrols_spec) =
+        (&spec.categories, &spec.sites, &spec.items, &spec.patrols);
+    let field_spec = (&spec.checklists, &spec.inspections);
     let mut acting = Acting::new(&world.users);
     let units = &world.units;
     let campaigns = &world.work.campaigns;
@@ -404,6 +432,68 @@ pub(super) fn load(
             }
             loaded.patrols.insert(p.key.clone(), row.id);
             created.patrols += 1;
+        }
+        let (checklists_spec, inspections_spec) = field_spec;
+        for c in checklists_spec {
+            progress(&c.name);
+            if let Some(existing) = crate::checklists::model::find_by_name(conn, &c.name)? {
+                loaded.checklists.insert(c.key.clone(), existing);
+                continue;
+            }
+            let actor = acting.as_user(conn, &c.by)?;
+            let mut items = Vec::new();
+            for item in &c.items {
+                let mut item = item.clone();
+                if let Some(object) = item.as_object_mut() {
+                    if let Some(category) = object.remove("category") {
+                        let key_text = category.as_str().unwrap_or_default().to_string();
+                        let id = key(&loaded.categories, "category", &key_text)?;
+                        object.insert("category_id".into(), serde_json::json!(id));
+                    }
+                }
+                items.push(serde_json::from_value(item).map_err(|e| {
+                    crate::error::AppError::internal(format!("checklist {}: {e}", c.key))
+                })?);
+            }
+            let draft = crate::checklists::forms::NewChecklist {
+                name: c.name.clone(),
+                kind: c.kind.clone(),
+                items,
+            }
+            .validate()?;
+            let row = crate::checklists::model::create(conn, &actor, &draft, now)?;
+            loaded.checklists.insert(c.key.clone(), row.id);
+        }
+        for i in inspections_spec {
+            progress(&i.key);
+            let actor = acting.as_user(conn, &i.by)?;
+            let checklist = key(&loaded.checklists, "checklist", &i.checklist)?;
+            let site = key(&loaded.sites, "site", &i.site)?;
+            if let Some(existing) =
+                crate::inspections::model::find_done(conn, actor.id, checklist, site)?
+            {
+                loaded.inspections.insert(i.key.clone(), existing);
+                continue;
+            }
+            let input = crate::inspections::forms::NewInspection {
+                id: None,
+                checklist_id: checklist,
+                checklist_version: None,
+                site_id: site,
+                kind: i.kind,
+                answers: i.answers.clone(),
+                attachment_ids: Vec::new(),
+                patrol_id: None,
+                campaign_id: None,
+            }
+            .validate()?;
+            let at = Reporting {
+                now: i.at.at(now),
+                duplicate_radius_m: 0.0,
+            };
+            let row = crate::inspections::model::create(conn, &actor, &input, at)?;
+            loaded.inspections.insert(i.key.clone(), row.id);
+            created.inspections += 1;
         }
         Ok(())
     })();

@@ -693,7 +693,15 @@ async fn the_demo_has_items_in_every_state() {
         .await
         .ok(200);
     let items = page["items"].as_array().expect("items");
-    assert_eq!(items.len(), 9);
+    // Nine reported, and one raised by the failed flood-gate inspection at 七里河节制闸.
+    assert_eq!(items.len(), 10);
+    let raised = items
+        .iter()
+        .find(|i| !i["inspection_id"].is_null())
+        .expect("an item raised by an inspection");
+    assert_eq!(raised["source"], "inspection");
+    assert_eq!(raised["unit_name"], "万福水利管理站");
+    assert_eq!(raised["attributes"]["gate_state"], "漏水");
     for status in [
         "reported",
         "assigned",
