@@ -84,8 +84,13 @@ pub async fn list_checklists(
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadOrg)?;
             let paging = query.page.validate()?;
-            let kind = crate::validate::search_text(query.filter.kind)
-                .map_err(|_| AppError::bad_parameter("kind", "must be at most 100 characters"))?;
+            let kind = query.filter.kind.filter(|k| !k.is_empty());
+            if kind.as_ref().is_some_and(|k| k.chars().count() > 32) {
+                return Err(AppError::bad_parameter(
+                    "kind",
+                    "must be at most 32 characters",
+                ));
+            }
             let listed = model::list(conn, kind.as_deref(), paging)?;
             let listed = listed.try_map_all(|rows| model::views(conn, rows))?;
             Ok((listed, paging))

@@ -270,3 +270,25 @@ async fn an_edit_adds_a_version_and_inspections_keep_theirs() {
         .await
         .problem_status(403);
 }
+
+#[actix_web::test]
+async fn checklists_list_by_kind_and_refuse_a_kind_too_long() {
+    let s = setup().await;
+    let admin = s.w.token("admin");
+    let found = s
+        .app
+        .get(&format!("{CHECKLISTS}?kind=flood_gate"), admin)
+        .await
+        .ok(200);
+    assert_eq!(found["total"], 1);
+    let none = s
+        .app
+        .get(&format!("{CHECKLISTS}?kind=civilized_city_street"), admin)
+        .await
+        .ok(200);
+    assert_eq!(none["total"], 0);
+    s.app
+        .get(&format!("{CHECKLISTS}?kind={}", "x".repeat(33)), admin)
+        .await
+        .names_field(400, "kind");
+}
