@@ -32,7 +32,7 @@ pub enum PassRule {
     Compare { op: String, value: f64 },
     /// The answer equals this: `{"equals": "yes"}`.
     Equals {
-        #[schema(value_type = Object)]
+        /// Any JSON value: `"yes"`, a choice, a number.
         equals: Value,
     },
 }
