@@ -55,6 +55,14 @@ impl Checks {
         }
     }
 
+    /// A client's own `id` must be a UUIDv7 (time-ordered, as the server's are): another
+    /// version is most likely a bug that would collide across phones.
+    pub fn client_id(&mut self, id: Option<uuid::Uuid>) {
+        if id.is_some_and(|id| id.get_version_num() != 7) {
+            self.fail("id", "must be a UUIDv7");
+        }
+    }
+
     pub fn finish(self) -> Result<(), AppError> {
         if self.errors.is_empty() {
             Ok(())

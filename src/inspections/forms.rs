@@ -64,7 +64,7 @@ pub struct NewInspection {
 impl NewInspection {
     pub fn validate(self) -> AppResult<NewInspection> {
         let mut c = Checks::new();
-        crate::patrols::forms::check_client_id(&mut c, self.id.map(|id| id.uuid()));
+        c.client_id(self.id.map(|id| id.uuid()));
         if self.attachment_ids.len() > MAX_ATTACHMENTS {
             c.fail(
                 "attachment_ids",

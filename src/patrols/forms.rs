@@ -11,15 +11,6 @@ use crate::patrols::rules::{PatrolAction, PatrolStatus, MAX_BATCH_POINTS, MAX_NO
 use crate::rectifications::rules::MAX_ATTACHMENTS;
 use crate::validate::{self, Checks};
 
-/// A client's own id must be a UUIDv7, as the server's are.
-pub fn check_client_id(c: &mut Checks, id: Option<uuid::Uuid>) {
-    if let Some(id) = id {
-        if id.get_version_num() != 7 {
-            c.fail("id", "must be a UUIDv7");
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -59,7 +50,7 @@ pub struct PatrolDraft {
 impl NewPatrol {
     pub fn validate(self) -> AppResult<PatrolDraft> {
         let mut c = Checks::new();
-        check_client_id(&mut c, self.id.map(|id| id.uuid()));
+        c.client_id(self.id.map(|id| id.uuid()));
         c.long_text("note", &self.note, MAX_NOTE_CHARS);
         let started_at = self.started_at.map(validate::stored);
         if let Some(t) = started_at {
@@ -199,7 +190,7 @@ pub struct VisitDraft {
 impl NewVisit {
     pub fn validate(self) -> AppResult<VisitDraft> {
         let mut c = Checks::new();
-        check_client_id(&mut c, self.id.map(|id| id.uuid()));
+        c.client_id(self.id.map(|id| id.uuid()));
         c.long_text("note", &self.note, MAX_NOTE_CHARS);
         let at = self.at.map(validate::stored);
         if let Some(t) = at {

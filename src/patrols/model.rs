@@ -12,9 +12,7 @@ use utoipa::ToSchema;
 use crate::auth::scope::{self, Subject};
 use crate::auth::{Action, Actor, OwnerRole, Resource};
 use crate::db::page::{self, paginate, Listed, Paging};
-use crate::db::schema::{
-    attachments, patrol_items, patrol_points, patrol_visits, patrols, sites, units,
-};
+use crate::db::schema::{patrol_items, patrol_points, patrol_visits, patrols, sites, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{self, Change, Entity};
@@ -137,11 +135,11 @@ pub fn views(
     let (visits, items, site_counts) = if ids.is_empty() {
         (Vec::new(), Vec::new(), HashMap::new())
     } else {
-        let visits: Vec<(VisitRow, String)> = patrol_visits::table
+        let visits: Vec<(VisitRow, String, UnitId)> = patrol_visits::table
             .inner_join(sites::table.on(sites::id.eq(patrol_visits::site_id)))
             .filter(patrol_visits::patrol_id.eq_any(&ids))
             .order((patrol_visits::at.asc(), patrol_visits::id.asc()))
-            .select((VisitRow::as_select(), sites::name))
+            .select((VisitRow::as_select(), sites::name, sites::grid_id))
             .load(conn)?;
         let items: Vec<(PatrolId, RectificationId)> = patrol_items::table
             .filter(patrol_items::patrol_id.eq_any(&ids))
@@ -161,8 +159,8 @@ pub fn views(
         .map(|row| {
             let mine: Vec<Visit> = visits
                 .iter()
-                .filter(|(v, _)| v.patrol_id == row.id)
-                .map(|(v, site_name)| {
+                .filter(|(v, _, _)| v.patrol_id == row.id)
+                .map(|(v, site_name, _)| {
                     Ok(Visit {
                         id: v.id,
                         site_id: v.site_id,
@@ -176,13 +174,13 @@ pub fn views(
             // Coverage counts the grid's own sites once each, however often visited.
             let mut visited: Vec<SiteId> = visits
                 .iter()
-                .filter(|(v, _)| v.patrol_id == row.id)
-                .map(|(v, _)| v.site_id)
+                .filter(|(v, _, grid)| v.patrol_id == row.id && *grid == row.grid_id)
+                .map(|(v, _, _)| v.site_id)
                 .collect();
             visited.sort();
             visited.dedup();
             let total = site_counts.get(&row.grid_id).copied().unwrap_or(0);
-            let in_grid = grid_sites_among(conn, row.grid_id, &visited)?;
+            let in_grid = i64::try_from(visited.len()).unwrap_or(i64::MAX);
             let end = row.ended_at.unwrap_or(now);
             Ok(Patrol {
                 grid_name: names.unit(row.grid_id),
@@ -213,18 +211,6 @@ pub fn views(
             })
         })
         .collect()
-}
-
-/// How many of `visited` are sites of `grid`.
-fn grid_sites_among(conn: &mut DbConnection, grid: UnitId, visited: &[SiteId]) -> AppResult<i64> {
-    if visited.is_empty() {
-        return Ok(0);
-    }
-    Ok(sites::table
-        .filter(sites::grid_id.eq(grid))
-        .filter(sites::id.eq_any(visited))
-        .count()
-        .get_result(conn)?)
 }
 
 pub fn view(conn: &mut DbConnection, row: PatrolRow, now: NaiveDateTime) -> AppResult<Patrol> {
@@ -454,28 +440,12 @@ pub fn add_visit(
     let at = draft.at.unwrap_or(now);
     rules::within(at, current.started_at, current.ended_at, now)
         .map_err(|m| AppError::invalid("at", m))?;
-    if !draft.attachment_ids.is_empty() {
-        let mine: Vec<AttachmentId> = attachments::table
-            .filter(attachments::id.eq_any(&draft.attachment_ids))
-            .filter(attachments::uploaded_by.eq(actor.id))
-            .select(attachments::id)
-            .load(conn)?;
-        let errors: Vec<FieldError> = draft
-            .attachment_ids
-            .iter()
-            .enumerate()
-            .filter(|(_, id)| !mine.contains(id))
-            .map(|(i, _)| {
-                FieldError::new(
-                    format!("attachment_ids[{i}]"),
-                    "no such attachment of yours",
-                )
-            })
-            .collect();
-        if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
-        }
-    }
+    crate::rectifications::model::own_attachments(
+        conn,
+        actor,
+        &draft.attachment_ids,
+        "attachment_ids",
+    )?;
     let visit = VisitRow {
         id: draft.id,
         patrol_id: current.id,

@@ -126,13 +126,7 @@ fn check_attachments(c: &mut Checks, ids: &[AttachmentId]) {
 impl NewItem {
     pub fn validate(self) -> AppResult<ItemDraft> {
         let mut c = Checks::new();
-        // A client's own id must be a UUIDv7 (time-ordered, as the server's are): another
-        // version is most likely a bug that would collide across phones.
-        if let Some(id) = self.id {
-            if id.uuid().get_version_num() != 7 {
-                c.fail("id", "must be a UUIDv7");
-            }
-        }
+        c.client_id(self.id.map(|id| id.uuid()));
         let (lon, lat) = c.point(self.lon, self.lat, self.coord_type);
         c.text("description", &self.description, MAX_DESCRIPTION_CHARS);
         c.long_text("address", &self.address, MAX_ADDRESS_CHARS);

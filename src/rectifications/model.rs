@@ -428,38 +428,6 @@ pub fn find_reported(
         .pop())
 }
 
-/// The grid of a report: the one named, which must be a grid the caller sees, or the one
-/// the caller sees that holds the point.
-fn grid_for(conn: &mut DbConnection, actor: &Actor, draft: &ItemDraft) -> AppResult<UnitRow> {
-    match draft.grid_id {
-        Some(id) => {
-            let grid = crate::units::model::referenced(conn, id, "grid_id")?;
-            if !actor.may(Action::ReadOrg, &Resource::unit(&grid.path)) {
-                return Err(AppError::invalid("grid_id", "no such unit"));
-            }
-            if grid.kind != UnitKind::Grid {
-                return Err(AppError::invalid(
-                    "grid_id",
-                    format!("is a {}, not a grid", grid.kind),
-                ));
-            }
-            Ok(grid)
-        }
-        None => {
-            let point = crate::units::forms::Point {
-                lon: draft.lon,
-                lat: draft.lat,
-            };
-            crate::units::model::locate(conn, &actor.subject, point)?.ok_or_else(|| {
-                AppError::invalid(
-                    "grid_id",
-                    "the point lies outside every grid you see: name the grid",
-                )
-            })
-        }
-    }
-}
-
 /// The unit that fixes an item of `category` in `grid`, or `None` (triage).
 fn route(
     conn: &mut DbConnection,
@@ -636,7 +604,11 @@ pub fn create(
                 .collect(),
         ));
     }
-    let grid = grid_for(conn, actor, draft)?;
+    let point = crate::units::forms::Point {
+        lon: draft.lon,
+        lat: draft.lat,
+    };
+    let grid = crate::units::model::grid_for(conn, actor, draft.grid_id, point)?;
     if let Some(site) = draft.site_id {
         crate::sites::model::referenced(conn, actor, site, "site_id")?;
     }

@@ -17,7 +17,6 @@ use crate::names::Names;
 use crate::sites::forms::{SiteDraft, SiteFilter};
 use crate::sites::rules::SiteKind;
 use crate::units::forms::Point;
-use crate::units::UnitKind;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sites)]
@@ -178,38 +177,13 @@ pub fn referenced(
     }
 }
 
-/// The grid of a site: the one named, which must be a grid the caller sees, or the one the
-/// caller sees that holds the point.
+/// The grid of a site ([`crate::units::model::grid_for`]).
 fn grid_for(conn: &mut DbConnection, actor: &Actor, draft: &SiteDraft) -> AppResult<UnitId> {
-    match draft.grid_id {
-        Some(id) => {
-            let grid = crate::units::model::referenced(conn, id, "grid_id")?;
-            if !actor.may(Action::ReadOrg, &Resource::unit(&grid.path)) {
-                return Err(AppError::invalid("grid_id", "no such unit"));
-            }
-            if grid.kind != UnitKind::Grid {
-                return Err(AppError::invalid(
-                    "grid_id",
-                    format!("is a {}, not a grid", grid.kind),
-                ));
-            }
-            Ok(grid.id)
-        }
-        None => {
-            let point = Point {
-                lon: draft.lon,
-                lat: draft.lat,
-            };
-            crate::units::model::locate(conn, &actor.subject, point)?
-                .map(|grid| grid.id)
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "grid_id",
-                        "the point lies outside every grid you see: name the grid",
-                    )
-                })
-        }
-    }
+    let point = Point {
+        lon: draft.lon,
+        lat: draft.lat,
+    };
+    Ok(crate::units::model::grid_for(conn, actor, draft.grid_id, point)?.id)
 }
 
 /// Records a site of a unit the caller manages sites for.

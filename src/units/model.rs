@@ -675,3 +675,36 @@ pub fn locate(
     }
     Ok(None)
 }
+
+/// The grid a record at `point` lies in, for the form field `grid_id`: the one named, which
+/// must be a grid the caller sees, or else the one the caller sees that holds the point
+/// (none: 422 asking for the grid to be named). Sites and rectification items use it.
+pub fn grid_for(
+    conn: &mut DbConnection,
+    actor: &crate::auth::Actor,
+    named: Option<UnitId>,
+    point: Point,
+) -> AppResult<UnitRow> {
+    match named {
+        Some(id) => {
+            let grid = referenced(conn, id, "grid_id")?;
+            let seen = crate::auth::Resource::unit(&grid.path);
+            if !actor.may(crate::auth::Action::ReadOrg, &seen) {
+                return Err(AppError::invalid("grid_id", "no such unit"));
+            }
+            if grid.kind != UnitKind::Grid {
+                return Err(AppError::invalid(
+                    "grid_id",
+                    format!("is a {}, not a grid", grid.kind),
+                ));
+            }
+            Ok(grid)
+        }
+        None => locate(conn, &actor.subject, point)?.ok_or_else(|| {
+            AppError::invalid(
+                "grid_id",
+                "the point lies outside every grid you see: name the grid",
+            )
+        }),
+    }
+}
