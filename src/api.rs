@@ -7,7 +7,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     activities, attachments, auth, campaigns, categories, checklists, directives, inspections,
-    meetings, notifications, ops, pairings, patrols, rectifications, sites, tasks, units, users,
+    meetings, notifications, ops, pairings, patrols, rectifications, sites, sync, tasks, units,
+    users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(rectifications::routes::configure)
             .configure(patrols::routes::configure)
             .configure(checklists::routes::configure)
-            .configure(inspections::routes::configure),
+            .configure(inspections::routes::configure)
+            .configure(sync::routes::configure),
     );
 }

@@ -39,6 +39,7 @@ pub mod pairings;
 pub mod patrols;
 pub mod rectifications;
 pub mod sites;
+pub mod sync;
 pub mod tasks;
 pub mod telemetry;
 pub mod units;

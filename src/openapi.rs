@@ -48,6 +48,7 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         (name = "patrols", description = "Patrols (巡查): an inspector's GPS track, the sites visited, the problems reported on the way"),
         (name = "checklists", description = "Checklists (检查表): items with points, pass rules and the category a failure raises; an edit adds a version"),
         (name = "inspections", description = "Inspections of sites against a checklist: scored, each failure raising a rectification item"),
+        (name = "sync", description = "Offline sync for the mobile client: the change feed since a cursor, and batches of offline writes"),
         (name = "rectifications", description = "Rectification items (整改): reports routed by grid and category, fixed with evidence, checked; triage; the ledger (台账)"),
         (name = "ops", description = "Health, readiness and metrics"),
     )

@@ -350,3 +350,11 @@ pub fn list(
     };
     paginate(conn, query, |q| q.order(categories::code.asc()), paging)
 }
+
+/// The categories among `ids` (everyone reads them all; what the sync feed sends).
+pub fn among(conn: &mut DbConnection, ids: &[CategoryId]) -> AppResult<Vec<CategoryRow>> {
+    Ok(categories::table
+        .filter(categories::id.eq_any(ids))
+        .select(CategoryRow::as_select())
+        .load(conn)?)
+}

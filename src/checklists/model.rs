@@ -316,3 +316,11 @@ pub fn list(
         paging,
     )
 }
+
+/// The checklists among `ids` (everyone reads them all; what the sync feed sends).
+pub fn among(conn: &mut DbConnection, ids: &[ChecklistId]) -> AppResult<Vec<ChecklistRow>> {
+    Ok(checklists::table
+        .filter(checklists::id.eq_any(ids))
+        .select(ChecklistRow::as_select())
+        .load(conn)?)
+}

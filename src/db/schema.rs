@@ -441,6 +441,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// One row per record at the position of its last change (see migrations …_sync).
+    sync_log (kind, entity_id) {
+        kind -> Text,
+        entity_id -> Text,
+        tx -> BigInt,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    sync_anchors (kind, entity_id, anchor) {
+        kind -> Text,
+        entity_id -> Text,
+        anchor -> Text,
+        left_tx -> Nullable<BigInt>,
+        left_seq -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sync_epoch (id) {
+        id -> Integer,
+        epoch -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -451,6 +478,9 @@ diesel::joinable!(meeting_units -> meetings (meeting_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
+    sync_log,
+    sync_anchors,
+    sync_epoch,
     users,
     refresh_tokens,
     sessions,

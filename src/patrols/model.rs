@@ -579,3 +579,19 @@ pub fn list(
         paging,
     )
 }
+
+/// The patrols among `ids` the subject sees, as the list would show them (the sync feed).
+pub fn visible_among(
+    conn: &mut DbConnection,
+    subject: &Subject,
+    ids: &[PatrolId],
+) -> AppResult<Vec<PatrolRow>> {
+    let mut q = patrols::table
+        .filter(patrols::id.eq_any(ids))
+        .select(PatrolRow::as_select())
+        .into_boxed();
+    if let Some(visible) = scope::visible_units(subject) {
+        q = q.filter(patrols::grid_id.eq_any(visible));
+    }
+    Ok(q.load(conn)?)
+}

@@ -1043,3 +1043,26 @@ pub fn attachment_readable(
     }
     Ok(false)
 }
+
+/// The items among `ids` the subject sees, as the list would show them (the sync feed).
+pub fn visible_among(
+    conn: &mut DbConnection,
+    subject: &Subject,
+    ids: &[RectificationId],
+) -> AppResult<Vec<ItemRow>> {
+    let mut q = rectifications::table
+        .filter(rectifications::id.eq_any(ids))
+        .select(ItemRow::as_select())
+        .into_boxed();
+    if let (Some(by_unit), Some(by_grid)) =
+        (scope::visible_units(subject), scope::visible_units(subject))
+    {
+        q = q.filter(
+            rectifications::unit_id
+                .assume_not_null()
+                .eq_any(by_unit)
+                .or(rectifications::grid_id.eq_any(by_grid)),
+        );
+    }
+    Ok(q.load(conn)?)
+}

@@ -346,3 +346,25 @@ pub fn list(
         paging,
     )
 }
+
+/// The sites among `ids` the subject sees, as the list would show them (the sync feed).
+pub fn visible_among(
+    conn: &mut DbConnection,
+    subject: &Subject,
+    ids: &[SiteId],
+) -> AppResult<Vec<SiteRow>> {
+    let mut q = sites::table
+        .filter(sites::id.eq_any(ids))
+        .select(SiteRow::as_select())
+        .into_boxed();
+    if let (Some(by_unit), Some(by_grid)) =
+        (scope::visible_units(subject), scope::visible_units(subject))
+    {
+        q = q.filter(
+            sites::unit_id
+                .eq_any(by_unit)
+                .or(sites::grid_id.eq_any(by_grid)),
+        );
+    }
+    Ok(q.load(conn)?)
+}

@@ -837,3 +837,19 @@ pub fn campaigns_of_visible_tasks(
             .select(tasks::campaign_id)
     })
 }
+
+/// The tasks among `ids` the subject sees, as the list would show them (the sync feed).
+pub fn visible_among(
+    conn: &mut DbConnection,
+    subject: &Subject,
+    ids: &[TaskId],
+) -> AppResult<Vec<TaskRow>> {
+    let mut q = tasks::table
+        .filter(tasks::id.eq_any(ids))
+        .select(TaskRow::as_select())
+        .into_boxed();
+    if let Some(visible) = scope::visible_units(subject) {
+        q = q.filter(tasks::unit_id.eq_any(visible));
+    }
+    Ok(q.load(conn)?)
+}

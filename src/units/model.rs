@@ -708,3 +708,19 @@ pub fn grid_for(
         }),
     }
 }
+
+/// The units among `ids` the subject may read (what the sync feed sends of them).
+pub fn visible_among(
+    conn: &mut DbConnection,
+    subject: &Subject,
+    ids: &[UnitId],
+) -> AppResult<Vec<UnitRow>> {
+    let mut q = units::table
+        .filter(units::id.eq_any(ids))
+        .select(UnitRow::as_select())
+        .into_boxed();
+    if let Some(condition) = scope::readable_units(subject) {
+        q = q.filter(condition);
+    }
+    Ok(q.load(conn)?)
+}

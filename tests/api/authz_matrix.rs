@@ -1503,6 +1503,14 @@ fn rows() -> Vec<Row> {
             |c| c.at(),
             read_by_scope,
         ),
+        // The sync feed: everyone signed in reads its own scope's changes (what each role
+        // finds in it is checked against VISIBLE by `authz_sync_feed_sweep`).
+        row(
+            "GET /api/v1/sync",
+            Kind::None,
+            |c| c.plain(),
+            Expect::signed_in(200),
+        ),
         // Notifications: one's own inbox; another user's notification is not found.
         row(
             "GET /api/v1/notifications",
@@ -2531,6 +2539,69 @@ async fn authz_visibility_sweep() {
                     failures.push(format!(
                         "{caller} GET {template} of {key}: expected {expected}, got {}",
                         resp.status
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every role's whole sync feed, from the beginning: it holds exactly the fixture records
+/// [`VISIBLE`] lists for that role, of every kind the feed carries.
+#[actix_web::test]
+async fn authz_sync_feed_sweep() {
+    let fx = fixture().await;
+    let kinds = [
+        ("unit", "units"),
+        ("category", "categories"),
+        ("site", "sites"),
+        ("checklist", "checklists"),
+        ("task", "tasks"),
+        ("item", "rectifications"),
+        ("patrol", "patrols"),
+    ];
+    let mut failures = Vec::new();
+    for caller in CALLERS.into_iter().filter(|c| *c != ANON) {
+        let mut upserts: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut cursor = String::new();
+        for round in 0.. {
+            assert!(round < 500, "{caller}: the feed never ended");
+            let path = match cursor.as_str() {
+                "" => "/api/v1/sync?limit=50".to_string(),
+                c => format!("/api/v1/sync?limit=50&cursor={c}"),
+            };
+            let page = fx.app.get(&path, fx.w.token(caller)).await.ok(200);
+            for change in page["changes"].as_array().expect("changes") {
+                let key = (
+                    change["kind"].as_str().expect("kind").to_string(),
+                    change["id"].as_str().expect("id").to_string(),
+                );
+                if change["op"] == "upsert" {
+                    assert!(upserts.insert(key), "{caller}: twice in one feed: {change}");
+                }
+            }
+            cursor = page["next_cursor"].as_str().expect("cursor").to_string();
+            if page["has_more"] == false && page["pending"] == false {
+                break;
+            }
+            if page["pending"] == true {
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+        for (kind, collection) in kinds {
+            let seen = visible(caller, collection);
+            for (key, id) in fx.w.collection(collection) {
+                let expected = seen.contains(&key.as_str());
+                let found = upserts.contains(&(kind.to_string(), id.clone()));
+                if expected != found {
+                    failures.push(format!(
+                        "{caller}: {collection} {key} {} the feed",
+                        if found {
+                            "unexpectedly in"
+                        } else {
+                            "missing from"
+                        }
                     ));
                 }
             }

@@ -19,6 +19,7 @@ mod patrols;
 mod rectifications;
 mod safe_writes;
 mod sites;
+mod sync;
 mod tasks;
 mod transport;
 mod units;

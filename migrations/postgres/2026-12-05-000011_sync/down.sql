@@ -1,0 +1,17 @@
+DROP TRIGGER patrol_items_sync ON patrol_items;
+DROP TRIGGER patrol_visits_sync ON patrol_visits;
+DROP TRIGGER patrols_sync ON patrols;
+DROP TRIGGER rectifications_sync ON rectifications;
+DROP TRIGGER tasks_sync ON tasks;
+DROP TRIGGER sites_sync ON sites;
+DROP TRIGGER checklists_sync ON checklists;
+DROP TRIGGER categories_sync ON categories;
+DROP TRIGGER units_sync_moved ON units;
+DROP TRIGGER units_sync ON units;
+DROP FUNCTION sync_unit_moved();
+DROP FUNCTION sync_patrol_part();
+DROP FUNCTION sync_record();
+DROP TABLE sync_epoch;
+DROP TABLE sync_anchors;
+DROP TABLE sync_log;
+DROP SEQUENCE sync_seq;

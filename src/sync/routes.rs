@@ -1,0 +1,103 @@
+//! `/api/v1/sync`: the change feed a phone catches up from after working offline.
+
+use actix_web::{get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::app::AppState;
+use crate::auth::{Action, Caller};
+use crate::error::AppResult;
+use crate::http::extract::Query;
+use crate::sync::forms::SyncQuery;
+use crate::sync::model::{self, SyncChange};
+use crate::sync::rules::{self, Cursor};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(scope::scope("/sync").service(feed));
+}
+
+/// A page of the feed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "changes": [
+        {"kind": "item", "id": "01938a2e-7c4b-7d10-9b1e-3f4a5b6c7d8e", "op": "upsert",
+         "data": {"id": "01938a2e-7c4b-7d10-9b1e-3f4a5b6c7d8e", "number": "ZG-2026-000012",
+                  "status": "assigned"}},
+        {"kind": "patrol", "id": "01938a2f-0000-7000-8000-000000000001", "op": "delete"}
+    ],
+    "next_cursor": "s1.0.3f9a0c1b2d4e5f60.0.1842",
+    "has_more": false,
+    "pending": false,
+    "reset": false
+}))]
+pub struct SyncPage {
+    /// In the order they happened; a record appears once, as it is now.
+    pub changes: Vec<SyncChange>,
+    /// Send it back as `cursor` for the next page (also when `changes` is empty).
+    pub next_cursor: String,
+    /// More changes are ready now: ask again at once.
+    pub has_more: bool,
+    /// Changes have committed that wait for an older transaction still running (on
+    /// PostgreSQL): ask again in a moment. They are never skipped, only held back.
+    pub pending: bool,
+    /// The caller's scope changed since the cursor was issued (or units moved): drop what
+    /// was synced and keep this page as the start of a full sync.
+    pub reset: bool,
+}
+
+/// What changed since `cursor` that the caller may see — units, categories, sites,
+/// checklists, tasks, rectification items, patrols — each as it is now, or a tombstone
+/// (`op: delete`) for what was removed or left the caller's scope. No change is skipped,
+/// however transactions commit around the read (docs/sync.md).
+#[utoipa::path(
+    tag = "sync",
+    params(SyncQuery),
+    responses(
+        (status = 200, description = "A page of changes and the cursor to continue from", body = SyncPage),
+        (status = 400, description = "A cursor this server did not issue, or a bad limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[get("")]
+pub async fn feed(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<SyncQuery>,
+) -> AppResult<web::Json<SyncPage>> {
+    let work = state.work();
+    let page = caller
+        .run(&state.db, move |conn, actor| {
+            actor.require(Action::ReadOrg)?;
+            let filter = query.0.validate()?;
+            let now = work.clock.now();
+            let scope = rules::scope_fingerprint(&actor.subject);
+            // The bound is read before the log: a transaction that starts after it has a
+            // larger id, so it is left for the next page whatever it commits meanwhile.
+            let below = model::watermark(conn)?;
+            let epoch = model::epoch(conn)?;
+            let start = rules::start(filter.cursor.as_ref(), epoch, &scope);
+            let mut logged =
+                model::changed(conn, &actor.subject, start.after, below, filter.limit + 1)?;
+            let has_more = logged.len() as i64 > filter.limit;
+            logged.truncate(filter.limit as usize);
+            let position = logged.last().map_or(start.after, |l| l.position);
+            let changes = model::load(conn, &actor.subject, &logged, now, &work.warnings)?;
+            let pending = !has_more && model::held_back(conn, below)?;
+            Ok(SyncPage {
+                changes,
+                next_cursor: Cursor {
+                    epoch,
+                    scope,
+                    position,
+                }
+                .encode(),
+                has_more,
+                pending,
+                reset: start.reset,
+            })
+        })
+        .await?;
+    Ok(web::Json(page))
+}

@@ -1,0 +1,320 @@
+//! `/api/v1/sync`: the change feed a phone catches up from. Each change reaches each
+//! reader once, within its scope, with a tombstone when a record leaves it — and none is
+//! skipped when transactions commit out of order around a read.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use campaign_tracker::db::schema::categories;
+
+use crate::common::*;
+
+const SYNC: &str = "/api/v1/sync";
+const START: &str = "2020-07-24T09:00:00+08:00";
+
+/// One page from `cursor` (empty: from the beginning).
+async fn page(app: &TestApp, token: &str, cursor: &str, limit: u32) -> Value {
+    let path = match cursor {
+        "" => format!("{SYNC}?limit={limit}"),
+        c => format!("{SYNC}?limit={limit}&cursor={c}"),
+    };
+    app.get(&path, token).await.ok(200)
+}
+
+/// Every page from `cursor` to the end, `limit` at a time: the changes in order, and the
+/// cursor to continue from. Waits out changes held back behind a transaction still running
+/// (on PostgreSQL any transaction of the cluster, such as another test's, holds the feed).
+async fn drain(app: &TestApp, token: &str, cursor: &str, limit: u32) -> (Vec<Value>, String) {
+    let mut cursor = cursor.to_string();
+    let mut changes = Vec::new();
+    for _ in 0..500 {
+        let page = page(app, token, &cursor, limit).await;
+        assert!(
+            page["changes"].as_array().expect("changes").len() <= limit as usize,
+            "{page}"
+        );
+        changes.extend(page["changes"].as_array().expect("changes").iter().cloned());
+        cursor = page["next_cursor"].as_str().expect("cursor").to_string();
+        if page["has_more"] == false && page["pending"] == false {
+            return (changes, cursor);
+        }
+        if page["pending"] == true {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    panic!("the feed never ended");
+}
+
+fn ids_of(changes: &[Value], kind: &str, op: &str) -> Vec<String> {
+    changes
+        .iter()
+        .filter(|c| c["kind"] == kind && c["op"] == op)
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+/// The fixture world with 马岭岗镇's inspector and a poster-board category routed to the
+/// town above the grid.
+async fn world() -> (TestApp, World, String) {
+    let (app, w) = TestApp::with_world().await;
+    app.set_clock(START);
+    let w = app.load_more(
+        w,
+        r#"{"name": "sync", "units": [], "users": [
+            {"key": "inspector_b", "username": "inspector_b", "display_name": "程楼网格员", "role": "inspector", "unit": "GB", "password": "fixture-password-1"}
+        ]}"#,
+    );
+    let category = app
+        .post(
+            "/api/v1/categories",
+            w.token("admin"),
+            &json!({"code": "GGP-PS", "name": "公益广告牌破损", "default_severity": "normal",
+                    "deadline_hours": 72, "routing": {"unit_kind": "town"}}),
+        )
+        .await
+        .ok(201);
+    (app, w, category["id"].as_str().expect("id").to_string())
+}
+
+fn report(category: &str, (lon, lat): (f64, f64)) -> Value {
+    json!({"source": "patrol", "category_id": category, "description": "国道旁公益广告牌面板破损",
+           "lat": lat, "lon": lon})
+}
+
+#[actix_web::test]
+async fn each_change_reaches_each_reader_once_within_its_scope() {
+    let (app, w, category) = world().await;
+    let b = w.token("officer_b");
+    let a = w.token("officer");
+
+    // A first sync, three at a time: the reader's units and the categories, each once.
+    let (first, b_cursor) = drain(&app, b, "", 3).await;
+    let units = ids_of(&first, "unit", "upsert");
+    let mut unique = units.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), units.len(), "a unit twice: {first:?}");
+    assert!(units.contains(&w.unit("B").to_string()));
+    assert!(units.contains(&w.unit("GB").to_string()));
+    assert!(
+        !units.contains(&w.unit("A").to_string()),
+        "another town's unit"
+    );
+    assert_eq!(ids_of(&first, "category", "upsert"), vec![category.clone()]);
+    let (_, a_cursor) = drain(&app, a, "", 100).await;
+
+    // A report in 程楼's grid reaches 马岭岗镇, once, as it is now; not 吕陵镇.
+    let item = app
+        .post(
+            "/api/v1/rectifications",
+            w.token("inspector_b"),
+            &report(&category, GB_POINT),
+        )
+        .await
+        .ok(201);
+    let id = item["id"].as_str().expect("id").to_string();
+    app.post(
+        &format!("/api/v1/rectifications/{id}/transitions"),
+        b,
+        &json!({"action": "start"}),
+    )
+    .await
+    .ok(200);
+    let (changes, b_cursor) = drain(&app, b, &b_cursor, 100).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["kind"], "item");
+    assert_eq!(changes[0]["op"], "upsert");
+    assert_eq!(changes[0]["data"]["status"], "in_progress");
+    assert_eq!(changes[0]["data"]["number"], item["number"]);
+    let (changes, a_cursor) = drain(&app, a, &a_cursor, 100).await;
+    assert!(changes.is_empty(), "another town's item: {changes:?}");
+
+    // Reassigned to 吕陵镇: it reaches 吕陵镇, and 马岭岗镇 still sees it through its grid.
+    let reassign =
+        |unit: &str| json!({"action": "reassign", "unit_id": unit, "note": "调整责任单位"});
+    let item_path = format!("/api/v1/rectifications/{id}/transitions");
+    app.post(&item_path, w.token("admin"), &reassign(w.unit("A")))
+        .await
+        .ok(200);
+    let (changes, a_cursor) = drain(&app, a, &a_cursor, 100).await;
+    assert_eq!(
+        ids_of(&changes, "item", "upsert"),
+        vec![id.clone()],
+        "{changes:?}"
+    );
+    assert_eq!(changes[0]["data"]["unit_id"], w.unit("A"));
+    let (changes, b_cursor) = drain(&app, b, &b_cursor, 100).await;
+    assert_eq!(ids_of(&changes, "item", "upsert"), vec![id.clone()]);
+
+    // Back to 马岭岗镇: 吕陵镇 is told to forget it (a tombstone carries no data)…
+    app.post(&item_path, w.token("admin"), &reassign(w.unit("B")))
+        .await
+        .ok(200);
+    let (changes, a_cursor) = drain(&app, a, &a_cursor, 100).await;
+    assert_eq!(
+        ids_of(&changes, "item", "delete"),
+        vec![id.clone()],
+        "{changes:?}"
+    );
+    assert!(changes[0].get("data").is_none());
+    let (changes, _) = drain(&app, b, &b_cursor, 100).await;
+    assert_eq!(ids_of(&changes, "item", "upsert"), vec![id.clone()]);
+
+    // …once: later changes of the item are no longer its business.
+    app.post(&item_path, b, &json!({"action": "start"}))
+        .await
+        .ok(200);
+    let (changes, _) = drain(&app, a, &a_cursor, 100).await;
+    assert!(changes.is_empty(), "{changes:?}");
+}
+
+#[actix_web::test]
+async fn a_removed_record_is_a_tombstone_and_a_moved_unit_restarts_every_cursor() {
+    let (app, w, _) = world().await;
+    let office = w.token("office");
+    let unit = app
+        .post(
+            "/api/v1/units",
+            w.token("admin"),
+            &json!({"code": "HZGX-LLZ-NEW", "name": "吕陵镇新社区", "kind": "community",
+                    "parent_id": w.unit("A")}),
+        )
+        .await
+        .ok(201);
+    let unit_id = unit["id"].as_str().expect("id").to_string();
+    let (changes, cursor) = drain(&app, office, "", 100).await;
+    assert!(ids_of(&changes, "unit", "upsert").contains(&unit_id));
+    app.delete(&format!("/api/v1/units/{unit_id}"), w.token("admin"))
+        .await
+        .ok(204);
+    let (changes, cursor) = drain(&app, office, &cursor, 100).await;
+    assert_eq!(ids_of(&changes, "unit", "delete"), vec![unit_id]);
+
+    // A village moves to another town: what each scope covers changed under records that
+    // did not, so every reader starts over (told to drop what it holds).
+    app.patch(
+        &format!("/api/v1/units/{}", w.unit("VB")),
+        w.token("admin"),
+        &json!({"parent_id": w.unit("A")}),
+    )
+    .await
+    .ok(200);
+    let page = app
+        .get(&format!("{SYNC}?cursor={cursor}"), office)
+        .await
+        .ok(200);
+    assert_eq!(page["reset"], true);
+    let units = ids_of(
+        page["changes"].as_array().expect("changes"),
+        "unit",
+        "upsert",
+    );
+    assert!(units.contains(&w.unit("VB").to_string()), "{page}");
+    assert!(
+        units.contains(&w.unit("A").to_string()),
+        "a full sync: {page}"
+    );
+    let next = page["next_cursor"].as_str().expect("cursor");
+    let again = app
+        .get(&format!("{SYNC}?cursor={next}"), office)
+        .await
+        .ok(200);
+    assert_eq!(again["reset"], false);
+}
+
+#[actix_web::test]
+async fn foreign_cursors_and_bad_limits_are_refused_naming_the_parameter() {
+    let (app, w) = TestApp::with_world().await;
+    let token = w.token("officer");
+    for query in [
+        "cursor=abc",
+        "cursor=s1.0.0123456789abcdef.0",
+        "cursor=s1.0.0123456789abcdef.-4.1",
+    ] {
+        app.get(&format!("{SYNC}?{query}"), token)
+            .await
+            .names_field(400, "cursor");
+    }
+    for query in ["limit=0", "limit=501", "limit=-3"] {
+        app.get(&format!("{SYNC}?{query}"), token)
+            .await
+            .names_field(400, "limit");
+    }
+    app.get(SYNC, "").await.problem_status(401);
+}
+
+/// Two writers, the later one committing first, with a read in between: the read must
+/// not move its cursor past the earlier writer's change before that change commits. On
+/// PostgreSQL the later transaction really does commit first; on SQLite writers take
+/// turns, so the later one waits for the earlier (and the read in between sees neither).
+#[actix_web::test]
+async fn no_change_is_skipped_when_transactions_commit_out_of_order() {
+    let (app, w, first) = world().await;
+    let second = app
+        .post(
+            "/api/v1/categories",
+            w.token("admin"),
+            &json!({"code": "ZDJY", "name": "占道经营", "default_severity": "normal",
+                    "deadline_hours": 24, "routing": {"unit_kind": "town"}}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let token = w.token("officer");
+    let (_, cursor) = drain(&app, token, "", 500).await;
+    let rename = |conn: &mut campaign_tracker::db::DbConnection, id: &str, name: &str| {
+        diesel::update(categories::table.find(id))
+            .set(categories::name.eq(name))
+            .execute(conn)
+            .expect("update");
+    };
+    let postgres = app.postgres_schema().is_some();
+    let mut earlier = app.state.db.get().expect("connection");
+    earlier
+        .batch_execute(if postgres { "BEGIN" } else { "BEGIN IMMEDIATE" })
+        .expect("begin");
+    rename(&mut earlier, &first, "公益广告牌破损（先开始）");
+
+    let later = if postgres {
+        let mut later = app.state.db.get().expect("connection");
+        later.batch_execute("BEGIN").expect("begin");
+        rename(&mut later, &second, "占道经营（后开始）");
+        later.batch_execute("COMMIT").expect("commit");
+        None
+    } else {
+        let db = app.state.db.clone();
+        let id = second.clone();
+        Some(std::thread::spawn(move || {
+            let mut later = db.get().expect("connection");
+            rename(&mut later, &id, "占道经营（后开始）");
+        }))
+    };
+
+    // The read between: the later change may have committed, the earlier not.
+    let read = page(&app, token, &cursor, 500).await;
+    let between = read["changes"].as_array().expect("changes").clone();
+    let cursor = read["next_cursor"].as_str().expect("cursor").to_string();
+    assert!(
+        ids_of(&between, "category", "upsert").is_empty(),
+        "a change read past a transaction still running: {between:?}"
+    );
+    earlier.batch_execute("COMMIT").expect("commit");
+    if let Some(thread) = later {
+        thread.join().expect("the later writer");
+    }
+    let (after, _) = drain(&app, token, &cursor, 500).await;
+    let mut seen = ids_of(&after, "category", "upsert");
+    seen.sort();
+    let mut both = vec![first.clone(), second.clone()];
+    both.sort();
+    assert_eq!(seen, both, "{after:?}");
+    let names: Vec<&str> = after
+        .iter()
+        .map(|c| c["data"]["name"].as_str().expect("name"))
+        .collect();
+    assert!(names.contains(&"公益广告牌破损（先开始）"), "{names:?}");
+    assert!(names.contains(&"占道经营（后开始）"), "{names:?}");
+}
