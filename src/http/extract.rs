@@ -66,6 +66,54 @@ pub struct Json<T> {
     digest: String,
 }
 
+/// SHA-256 (hex) of a JSON body as data, not as bytes: object keys sorted and no
+/// whitespace, so the same request sent alone or inside a batch — however its client
+/// spaced or ordered it — binds its `Idempotency-Key` the same way. A body that is not
+/// JSON is digested as it came.
+pub fn body_digest(body: &[u8]) -> String {
+    fn canonical(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k, canonical(v)))
+                        .collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(canonical).collect())
+            }
+            other => other,
+        }
+    }
+    let bytes = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| serde_json::to_vec(&canonical(v)).ok());
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        bytes.as_deref().unwrap_or(body),
+    ))
+}
+
+impl<T: DeserializeOwned> Json<T> {
+    /// A body that arrived inside another (an operation of a batch): checked and digested
+    /// as if it had come alone.
+    pub fn from_value(value: &serde_json::Value) -> Json<T> {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => Json {
+                value: parse_json(&bytes),
+                digest: body_digest(&bytes),
+            },
+            Err(e) => Json {
+                value: Err(AppError::internal(format!("re-reading a body: {e}"))),
+                digest: String::new(),
+            },
+        }
+    }
+}
+
 impl<T> Json<T> {
     pub fn into_inner(self) -> AppResult<T> {
         self.value
@@ -113,8 +161,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     }
                     body.extend_from_slice(&chunk);
                 }
-                let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body));
-                Ok((parse_json(&body), digest))
+                Ok((parse_json(&body), body_digest(&body)))
             };
             let read = tokio::time::timeout(limits.timeout, read);
             let (value, digest) = match read.await {

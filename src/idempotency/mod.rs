@@ -55,7 +55,7 @@ impl IdempotencyKey {
 }
 
 /// Keys are 1–255 visible ASCII characters (a UUID is typical).
-fn check_key(key: &str) -> Result<String, String> {
+pub fn check_key(key: &str) -> Result<String, String> {
     let ok =
         !key.is_empty() && key.len() <= MAX_KEY_CHARS && key.bytes().all(|b| b.is_ascii_graphic());
     if ok {
@@ -85,6 +85,30 @@ impl FromRequest for IdempotencyKey {
             key,
             request: format!("{} {}", req.method(), req.path()),
         }))
+    }
+}
+
+/// What makes a write safe to retry and to race: its `Idempotency-Key` with the digest of
+/// its body, and its `If-Match`. A single call takes them from its headers; an operation of
+/// a batch (`POST /api/v1/sync/batch`) from its own fields, so each write has one function
+/// that both call.
+#[derive(Debug, Clone, Copy)]
+pub struct Safe<'a> {
+    pub key: &'a IdempotencyKey,
+    pub digest: &'a str,
+    pub if_match: &'a crate::http::IfMatch,
+}
+
+impl Safe<'_> {
+    /// [`once`] with this write's key, at `now`.
+    pub fn once(
+        &self,
+        conn: &mut DbConnection,
+        user: UserId,
+        (now, ttl): (NaiveDateTime, std::time::Duration),
+        work: impl FnOnce(&mut DbConnection) -> AppResult<Reply>,
+    ) -> AppResult<Reply> {
+        once(conn, user, self.key, self.digest, (now, ttl), work)
     }
 }
 

@@ -5,11 +5,12 @@ use actix_web::{get, post, web};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
-use crate::auth::{Action, Caller};
+use crate::app::{AppState, Work};
+use crate::auth::{Action, Actor, Caller};
+use crate::db::DbConnection;
 use crate::error::AppResult;
-use crate::http::{Id, Json, ListQuery, Page, PageParams, Reply};
-use crate::idempotency::{self, IdempotencyKey};
+use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
+use crate::idempotency::{IdempotencyKey, Safe};
 use crate::ids::InspectionId;
 use crate::inspections::forms::{InspectionQuery, NewInspection};
 use crate::inspections::model::{self, Inspection};
@@ -48,28 +49,37 @@ pub async fn create_inspection(
     let work = state.work();
     caller
         .write(&state.db, move |conn, actor| {
-            actor.require(Action::ReportProblem)?;
             let (input, digest) = body.into_parts();
-            let now = work.clock.now();
-            idempotency::once(
-                conn,
-                actor.id,
-                &key,
-                &digest,
-                (now, work.idempotency_ttl),
-                |conn| {
-                    let input = input?.validate()?;
-                    let at = Reporting {
-                        now,
-                        duplicate_radius_m: work.duplicate_radius_m,
-                    };
-                    let row = model::create(conn, actor, &input, at)?;
-                    let view = model::view(conn, row)?;
-                    Reply::created("inspections", view.id, &view, Some(view.version))
-                },
-            )
+            let safe = Safe {
+                key: &key,
+                digest: &digest,
+                if_match: &IfMatch::Absent,
+            };
+            create(conn, actor, &work, safe, input)
         })
         .await
+}
+
+/// Records an inspection: `POST /inspections`, alone or in a batch.
+pub(crate) fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    work: &Work,
+    safe: Safe<'_>,
+    input: AppResult<NewInspection>,
+) -> AppResult<Reply> {
+    actor.require(Action::ReportProblem)?;
+    let now = work.clock.now();
+    safe.once(conn, actor.id, (now, work.idempotency_ttl), |conn| {
+        let input = input?.validate()?;
+        let at = Reporting {
+            now,
+            duplicate_radius_m: work.duplicate_radius_m,
+        };
+        let row = model::create(conn, actor, &input, at)?;
+        let view = model::view(conn, row)?;
+        Reply::created("inspections", view.id, &view, Some(view.version))
+    })
 }
 
 /// List the inspections of the sites the caller sees, latest first.

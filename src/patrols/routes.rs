@@ -8,13 +8,14 @@ use utoipa::ToSchema;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
-use crate::auth::{Action, Caller, OwnerRole, Resource};
+use crate::app::{AppState, Work};
+use crate::auth::{Action, Actor, Caller, OwnerRole, Resource};
+use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Entity, Event};
 use crate::http::pagination::NoFilter;
 use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
-use crate::idempotency::{self, IdempotencyKey};
+use crate::idempotency::{IdempotencyKey, Safe};
 use crate::ids::PatrolId;
 use crate::openapi::{CreateHeaders, TransitionHeaders, Transitions};
 use crate::patrols::forms::{self, NewPatrol, NewVisit, PatrolQuery, PatrolTransition, TrackBatch};
@@ -55,25 +56,34 @@ pub async fn start_patrol(
     let work = state.work();
     caller
         .write(&state.db, move |conn, actor| {
-            let own = Resource::collection().owned(OwnerRole::Inspector, Some(actor.id));
-            actor.require_on(Action::WritePatrol, &own, "patrol")?;
             let (input, digest) = body.into_parts();
-            let now = work.clock.now();
-            idempotency::once(
-                conn,
-                actor.id,
-                &key,
-                &digest,
-                (now, work.idempotency_ttl),
-                |conn| {
-                    let draft = input?.validate()?;
-                    let row = model::start(conn, actor, &draft, now)?;
-                    let view = model::view(conn, row, now)?;
-                    Reply::created("patrols", view.id, &view, Some(view.version))
-                },
-            )
+            let safe = Safe {
+                key: &key,
+                digest: &digest,
+                if_match: &IfMatch::Absent,
+            };
+            start(conn, actor, &work, safe, input)
         })
         .await
+}
+
+/// Starts a patrol: `POST /patrols`, alone or in a batch.
+pub(crate) fn start(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    work: &Work,
+    safe: Safe<'_>,
+    input: AppResult<NewPatrol>,
+) -> AppResult<Reply> {
+    let own = Resource::collection().owned(OwnerRole::Inspector, Some(actor.id));
+    actor.require_on(Action::WritePatrol, &own, "patrol")?;
+    let now = work.clock.now();
+    safe.once(conn, actor.id, (now, work.idempotency_ttl), |conn| {
+        let draft = input?.validate()?;
+        let row = model::start(conn, actor, &draft, now)?;
+        let view = model::view(conn, row, now)?;
+        Reply::created("patrols", view.id, &view, Some(view.version))
+    })
 }
 
 /// List the patrols of the grids the caller sees, latest first.
@@ -197,30 +207,40 @@ pub async fn add_track(
     let work = state.work();
     caller
         .write(&state.db, move |conn, actor| {
-            let now = work.clock.now();
             let (input, digest) = body.into_parts();
-            idempotency::once(
-                conn,
-                actor.id,
-                &key,
-                &digest,
-                (now, work.idempotency_ttl),
-                |conn| {
-                    let placed = model::find(conn, id.0)?;
-                    actor.require_on(Action::ReadWork, &placed.resource(), "patrol")?;
-                    actor.require_on(Action::WritePatrol, &placed.resource(), "patrol")?;
-                    let batch = input?;
-                    let points = forms::check_track(batch.points, batch.coord_type)?;
-                    if_match.check(placed.row.version, || {
-                        model::view(conn, placed.row.clone(), now)
-                    })?;
-                    let row = model::append_track(conn, actor, &placed.row, &points, now)?;
-                    let view = model::view(conn, row, now)?;
-                    Reply::ok(&view, Some(view.version))
-                },
-            )
+            let safe = Safe {
+                key: &key,
+                digest: &digest,
+                if_match: &if_match,
+            };
+            track(conn, actor, &work, safe, id.0, input)
         })
         .await
+}
+
+/// Adds track points: `POST /patrols/{id}/track`, alone or in a batch.
+pub(crate) fn track(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    work: &Work,
+    safe: Safe<'_>,
+    id: PatrolId,
+    input: AppResult<TrackBatch>,
+) -> AppResult<Reply> {
+    let now = work.clock.now();
+    safe.once(conn, actor.id, (now, work.idempotency_ttl), |conn| {
+        let placed = model::find(conn, id)?;
+        actor.require_on(Action::ReadWork, &placed.resource(), "patrol")?;
+        actor.require_on(Action::WritePatrol, &placed.resource(), "patrol")?;
+        let batch = input?;
+        let points = forms::check_track(batch.points, batch.coord_type)?;
+        safe.if_match.check(placed.row.version, || {
+            model::view(conn, placed.row.clone(), now)
+        })?;
+        let row = model::append_track(conn, actor, &placed.row, &points, now)?;
+        let view = model::view(conn, row, now)?;
+        Reply::ok(&view, Some(view.version))
+    })
 }
 
 /// Record a visit to a site (the patrol's inspector, while it is active). The answer is the
@@ -247,26 +267,36 @@ pub async fn add_visit(
     let work = state.work();
     caller
         .write(&state.db, move |conn, actor| {
-            let now = work.clock.now();
             let (input, digest) = body.into_parts();
-            idempotency::once(
-                conn,
-                actor.id,
-                &key,
-                &digest,
-                (now, work.idempotency_ttl),
-                |conn| {
-                    let placed = model::find(conn, id.0)?;
-                    actor.require_on(Action::ReadWork, &placed.resource(), "patrol")?;
-                    actor.require_on(Action::WritePatrol, &placed.resource(), "patrol")?;
-                    let draft = input?.validate()?;
-                    let (row, _) = model::add_visit(conn, actor, &placed.row, &draft, now)?;
-                    let view = model::view(conn, row, now)?;
-                    Reply::ok(&view, Some(view.version))
-                },
-            )
+            let safe = Safe {
+                key: &key,
+                digest: &digest,
+                if_match: &IfMatch::Absent,
+            };
+            visit(conn, actor, &work, safe, id.0, input)
         })
         .await
+}
+
+/// Records a visit: `POST /patrols/{id}/visits`, alone or in a batch.
+pub(crate) fn visit(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    work: &Work,
+    safe: Safe<'_>,
+    id: PatrolId,
+    input: AppResult<NewVisit>,
+) -> AppResult<Reply> {
+    let now = work.clock.now();
+    safe.once(conn, actor.id, (now, work.idempotency_ttl), |conn| {
+        let placed = model::find(conn, id)?;
+        actor.require_on(Action::ReadWork, &placed.resource(), "patrol")?;
+        actor.require_on(Action::WritePatrol, &placed.resource(), "patrol")?;
+        let draft = input?.validate()?;
+        let (row, _) = model::add_visit(conn, actor, &placed.row, &draft, now)?;
+        let view = model::view(conn, row, now)?;
+        Reply::ok(&view, Some(view.version))
+    })
 }
 
 /// End a patrol (`{"action": "end"}`, its inspector).
@@ -293,34 +323,43 @@ pub async fn transition_patrol(
     let work = state.work();
     caller
         .write(&state.db, move |conn, actor| {
-            let now = work.clock.now();
             let (input, digest) = body.into_parts();
-            idempotency::once(
-                conn,
-                actor.id,
-                &key,
-                &digest,
-                (now, work.idempotency_ttl),
-                |conn| {
-                    let placed = model::find(conn, id.0)?;
-                    actor.require_on(Action::ReadWork, &placed.resource(), "patrol")?;
-                    actor.require_on(Action::WritePatrol, &placed.resource(), "patrol")?;
-                    let input = input?;
-                    let ended_at = input.ended_at.map(crate::validate::stored);
-                    if let Some(t) = ended_at {
-                        crate::validate::moment_rule(t)
-                            .map_err(|m| AppError::invalid("ended_at", m))?;
-                    }
-                    if_match.check(placed.row.version, || {
-                        model::view(conn, placed.row.clone(), now)
-                    })?;
-                    let row = model::end(conn, actor, &placed.row, ended_at, now)?;
-                    let view = model::view(conn, row, now)?;
-                    Reply::ok(&view, Some(view.version))
-                },
-            )
+            let safe = Safe {
+                key: &key,
+                digest: &digest,
+                if_match: &if_match,
+            };
+            transition(conn, actor, &work, safe, id.0, input)
         })
         .await
+}
+
+/// Ends a patrol: `POST /patrols/{id}/transitions`, alone or in a batch.
+pub(crate) fn transition(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    work: &Work,
+    safe: Safe<'_>,
+    id: PatrolId,
+    input: AppResult<PatrolTransition>,
+) -> AppResult<Reply> {
+    let now = work.clock.now();
+    safe.once(conn, actor.id, (now, work.idempotency_ttl), |conn| {
+        let placed = model::find(conn, id)?;
+        actor.require_on(Action::ReadWork, &placed.resource(), "patrol")?;
+        actor.require_on(Action::WritePatrol, &placed.resource(), "patrol")?;
+        let input = input?;
+        let ended_at = input.ended_at.map(crate::validate::stored);
+        if let Some(t) = ended_at {
+            crate::validate::moment_rule(t).map_err(|m| AppError::invalid("ended_at", m))?;
+        }
+        safe.if_match.check(placed.row.version, || {
+            model::view(conn, placed.row.clone(), now)
+        })?;
+        let row = model::end(conn, actor, &placed.row, ended_at, now)?;
+        let view = model::view(conn, row, now)?;
+        Reply::ok(&view, Some(view.version))
+    })
 }
 
 /// The history of a patrol: its start, each track batch and visit, its end.

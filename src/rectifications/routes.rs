@@ -10,14 +10,15 @@ use utoipa::ToSchema;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
-use crate::auth::{Action, Caller};
+use crate::app::{AppState, Work};
+use crate::auth::{Action, Actor, Caller};
+use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Entity, Event};
 use crate::http::extract::Query;
 use crate::http::pagination::NoFilter;
 use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
-use crate::idempotency::{self, IdempotencyKey};
+use crate::idempotency::{IdempotencyKey, Safe};
 use crate::ids::RectificationId;
 use crate::openapi::{CreateHeaders, TransitionHeaders, Transitions};
 use crate::rectifications::forms::{ItemQuery, ItemTransition, NewItem};
@@ -62,29 +63,38 @@ pub async fn create_item(
     let work = state.work();
     caller
         .write(&state.db, move |conn, actor| {
-            actor.require(Action::ReportProblem)?;
             let (input, digest) = body.into_parts();
-            let now = work.clock.now();
-            idempotency::once(
-                conn,
-                actor.id,
-                &key,
-                &digest,
-                (now, work.idempotency_ttl),
-                |conn| {
-                    let draft = input?.validate()?;
-                    let at = Reporting {
-                        now,
-                        duplicate_radius_m: work.duplicate_radius_m,
-                    };
-                    let (row, nearby) = model::create(conn, actor, &draft, at)?;
-                    let mut view = model::view(conn, row, now, &work.warnings)?;
-                    view.possible_duplicates = Some(nearby);
-                    Reply::created("rectifications", view.id, &view, Some(view.version))
-                },
-            )
+            let safe = Safe {
+                key: &key,
+                digest: &digest,
+                if_match: &IfMatch::Absent,
+            };
+            create(conn, actor, &work, safe, input)
         })
         .await
+}
+
+/// Reports a problem: `POST /rectifications`, alone or in a batch.
+pub(crate) fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    work: &Work,
+    safe: Safe<'_>,
+    input: AppResult<NewItem>,
+) -> AppResult<Reply> {
+    actor.require(Action::ReportProblem)?;
+    let now = work.clock.now();
+    safe.once(conn, actor.id, (now, work.idempotency_ttl), |conn| {
+        let draft = input?.validate()?;
+        let at = Reporting {
+            now,
+            duplicate_radius_m: work.duplicate_radius_m,
+        };
+        let (row, nearby) = model::create(conn, actor, &draft, at)?;
+        let mut view = model::view(conn, row, now, &work.warnings)?;
+        view.possible_duplicates = Some(nearby);
+        Reply::created("rectifications", view.id, &view, Some(view.version))
+    })
 }
 
 /// A point on the map with an item's fields, for `Accept: application/geo+json`.
@@ -333,32 +343,43 @@ pub async fn transition_item(
     let work = state.work();
     caller
         .write(&state.db, move |conn, actor| {
-            let now = work.clock.now();
             let (input, digest) = body.into_parts();
-            idempotency::once(
-                conn,
-                actor.id,
-                &key,
-                &digest,
-                (now, work.idempotency_ttl),
-                |conn| {
-                    let placed = model::find(conn, id.0)?;
-                    actor.require_on(Action::ReadWork, &placed.resource(), "rectification item")?;
-                    let input = input?;
-                    let needs = input.action.needs();
-                    actor.require_on(needs, &placed.for_action(needs), "rectification item")?;
-                    let draft = input.validate()?;
-                    let current = &placed.row;
-                    if_match.check(current.version, || {
-                        model::view(conn, current.clone(), now, &work.warnings)
-                    })?;
-                    let row = model::transition(conn, actor, &placed, &draft, now)?;
-                    let view = model::view(conn, row, now, &work.warnings)?;
-                    Reply::ok(&view, Some(view.version))
-                },
-            )
+            let safe = Safe {
+                key: &key,
+                digest: &digest,
+                if_match: &if_match,
+            };
+            transition(conn, actor, &work, safe, id.0, input)
         })
         .await
+}
+
+/// Moves an item through its workflow: `POST /rectifications/{id}/transitions`, alone or
+/// in a batch.
+pub(crate) fn transition(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    work: &Work,
+    safe: Safe<'_>,
+    id: RectificationId,
+    input: AppResult<ItemTransition>,
+) -> AppResult<Reply> {
+    let now = work.clock.now();
+    safe.once(conn, actor.id, (now, work.idempotency_ttl), |conn| {
+        let placed = model::find(conn, id)?;
+        actor.require_on(Action::ReadWork, &placed.resource(), "rectification item")?;
+        let input = input?;
+        let needs = input.action.needs();
+        actor.require_on(needs, &placed.for_action(needs), "rectification item")?;
+        let draft = input.validate()?;
+        let current = &placed.row;
+        safe.if_match.check(current.version, || {
+            model::view(conn, current.clone(), now, &work.warnings)
+        })?;
+        let row = model::transition(conn, actor, &placed, &draft, now)?;
+        let view = model::view(conn, row, now, &work.warnings)?;
+        Reply::ok(&view, Some(view.version))
+    })
 }
 
 /// The history of an item: its report and every transition, oldest first.

@@ -3,6 +3,7 @@
 //! `POST /api/v1/sync/batch` (a queue of offline writes applied in order, each with its
 //! own idempotency key). See docs/sync.md for why no change can be skipped.
 
+pub mod batch;
 pub mod forms;
 pub mod model;
 pub mod routes;

@@ -1,6 +1,6 @@
 //! `/api/v1/sync`: the change feed a phone catches up from after working offline.
 
-use actix_web::{get, web};
+use actix_web::{get, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::scope;
@@ -10,12 +10,14 @@ use crate::app::AppState;
 use crate::auth::{Action, Caller};
 use crate::error::AppResult;
 use crate::http::extract::Query;
-use crate::sync::forms::SyncQuery;
+use crate::http::Json;
+use crate::sync::batch::{self, OperationResult};
+use crate::sync::forms::{Batch, SyncQuery};
 use crate::sync::model::{self, SyncChange};
 use crate::sync::rules::{self, Cursor};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(scope::scope("/sync").service(feed));
+    cfg.service(scope::scope("/sync").service(feed).service(apply_batch));
 }
 
 /// A page of the feed.
@@ -100,4 +102,49 @@ pub async fn feed(
         })
         .await?;
     Ok(web::Json(page))
+}
+
+/// One answer per operation, in order.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"results": [
+    {"status": 200, "body": {"id": "01938a2f-0000-7000-8000-000000000001", "status": "active",
+                              "distance_m": 212.4}, "etag": "\"4\"", "replayed": false},
+    {"status": 201, "body": {"id": "01938a30-2222-7000-8000-00000000000c",
+                              "number": "ZG-2026-000031", "status": "assigned"},
+     "location": "/api/v1/rectifications/01938a30-2222-7000-8000-00000000000c",
+     "etag": "\"1\"", "replayed": false}
+]}))]
+pub struct BatchResults {
+    pub results: Vec<OperationResult>,
+}
+
+/// Apply a queue of writes made offline, in order — patrol starts, track points, visits and
+/// ends; reports; item and task transitions; inspections — each with its own
+/// `idempotency_key` (and `if_match`), each answered as its own call would be (status, body,
+/// `location`, `etag`). A failing operation does not stop the others; sending the batch
+/// again replays every answer (`replayed: true`) and changes nothing. Photos are uploaded
+/// first (`POST /api/v1/attachments`) and named by id.
+#[utoipa::path(
+    tag = "sync",
+    request_body = Batch,
+    responses(
+        (status = 200, description = "One result per operation, in order", body = BatchResults),
+        (status = 422, description = "Malformed batch (too many operations, an operation without a usable key): nothing applied", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[post("/batch")]
+pub async fn apply_batch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<Batch>,
+) -> AppResult<web::Json<BatchResults>> {
+    let work = state.work();
+    let results = caller
+        .write(&state.db, move |conn, actor| {
+            let operations = body.into_inner()?.validate()?;
+            Ok(batch::apply(conn, actor, &work, &operations))
+        })
+        .await?;
+    Ok(web::Json(BatchResults { results }))
 }

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::auth::scope::Subject;
+use crate::ids::{PatrolId, RectificationId, TaskId};
 
 /// What the feed carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -153,9 +154,108 @@ pub fn start(cursor: Option<&Cursor>, epoch: i64, scope: &str) -> Start {
     }
 }
 
+/// The writes a batch may carry, with the record each acts on: the paths of the single
+/// calls, matched segment by segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    StartPatrol,
+    Track(PatrolId),
+    Visit(PatrolId),
+    EndPatrol(PatrolId),
+    Report,
+    ItemTransition(RectificationId),
+    Inspection,
+    TaskTransition(TaskId),
+}
+
+/// Why an operation matches no batchable write: 404 for a path, 405 for a method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unroutable {
+    NoSuchPath,
+    MethodNotAllowed,
+}
+
+pub fn route(method: &str, path: &str) -> Result<Route, Unroutable> {
+    let segments: Vec<&str> = path
+        .strip_prefix("/api/v1/")
+        .ok_or(Unroutable::NoSuchPath)?
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
+    let route = match segments.as_slice() {
+        ["patrols"] => Route::StartPatrol,
+        ["patrols", id, "track"] => {
+            Route::Track(PatrolId::parse(id).ok_or(Unroutable::NoSuchPath)?)
+        }
+        ["patrols", id, "visits"] => {
+            Route::Visit(PatrolId::parse(id).ok_or(Unroutable::NoSuchPath)?)
+        }
+        ["patrols", id, "transitions"] => {
+            Route::EndPatrol(PatrolId::parse(id).ok_or(Unroutable::NoSuchPath)?)
+        }
+        ["rectifications"] => Route::Report,
+        ["rectifications", id, "transitions"] => {
+            Route::ItemTransition(RectificationId::parse(id).ok_or(Unroutable::NoSuchPath)?)
+        }
+        ["inspections"] => Route::Inspection,
+        ["tasks", id, "transitions"] => {
+            Route::TaskTransition(TaskId::parse(id).ok_or(Unroutable::NoSuchPath)?)
+        }
+        _ => return Err(Unroutable::NoSuchPath),
+    };
+    if method.eq_ignore_ascii_case("POST") {
+        Ok(route)
+    } else {
+        Err(Unroutable::MethodNotAllowed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_operations_route_to_the_writes_of_the_single_calls() {
+        let id = "01938a2f-0000-7000-8000-000000000001";
+        let patrol = PatrolId::parse(id).expect("id");
+        assert_eq!(route("POST", "/api/v1/patrols"), Ok(Route::StartPatrol));
+        assert_eq!(
+            route("post", &format!("/api/v1/patrols/{id}/track")),
+            Ok(Route::Track(patrol))
+        );
+        assert_eq!(
+            route("POST", &format!("/api/v1/patrols/{id}/visits")),
+            Ok(Route::Visit(patrol))
+        );
+        assert_eq!(
+            route("POST", &format!("/api/v1/patrols/{id}/transitions")),
+            Ok(Route::EndPatrol(patrol))
+        );
+        assert_eq!(route("POST", "/api/v1/rectifications"), Ok(Route::Report));
+        assert!(matches!(
+            route("POST", &format!("/api/v1/rectifications/{id}/transitions")),
+            Ok(Route::ItemTransition(_))
+        ));
+        assert_eq!(route("POST", "/api/v1/inspections"), Ok(Route::Inspection));
+        assert!(matches!(
+            route("POST", &format!("/api/v1/tasks/{id}/transitions")),
+            Ok(Route::TaskTransition(_))
+        ));
+        for path in [
+            "/api/v1/users",
+            "/api/v1/patrols/not-a-uuid/track",
+            "/api/v2/patrols",
+            "api/v1/patrols",
+            "/api/v1/patrols/x/y/z",
+            "",
+        ] {
+            assert_eq!(route("POST", path), Err(Unroutable::NoSuchPath), "{path}");
+        }
+        assert_eq!(
+            route("DELETE", "/api/v1/patrols"),
+            Err(Unroutable::MethodNotAllowed)
+        );
+    }
     use crate::auth::policy::Role;
     use crate::ids::UserId;
 

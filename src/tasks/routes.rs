@@ -6,13 +6,14 @@ use actix_web::{get, post, web};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
-use crate::auth::{Action, Caller};
+use crate::app::{AppState, Work};
+use crate::auth::{Action, Actor, Caller};
+use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::events::{self, Entity, Event};
 use crate::http::pagination::NoFilter;
 use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
-use crate::idempotency::{self, IdempotencyKey};
+use crate::idempotency::{self, IdempotencyKey, Safe};
 use crate::ids::TaskId;
 use crate::openapi::{TransitionHeaders, Transitions};
 use crate::tasks::forms::{ProgressReport, TaskQuery, TaskTransition};
@@ -108,32 +109,42 @@ pub async fn transition_task(
     let work = state.work();
     caller
         .write(&state.db, move |conn, actor| {
-            let now = work.clock.now();
             let (input, digest) = body.into_parts();
-            idempotency::once(
-                conn,
-                actor.id,
-                &key,
-                &digest,
-                (now, work.idempotency_ttl),
-                |conn| {
-                    let placed = model::find(conn, id.0)?;
-                    actor.require_on(Action::ReadWork, &placed.resource(), "task")?;
-                    let input = input?;
-                    actor.require_on(input.action.needs(), &placed.resource(), "task")?;
-                    let draft = input.validate()?;
-                    crate::campaigns::model::ensure_open_by_id(conn, placed.row.campaign_id)?;
-                    let current = &placed.row;
-                    if_match.check(current.version, || {
-                        model::view(conn, current.clone(), now, &work.warnings)
-                    })?;
-                    let row = model::transition(conn, actor, &placed, &draft, now)?;
-                    let view = model::view(conn, row, now, &work.warnings)?;
-                    Reply::ok(&view, Some(view.version))
-                },
-            )
+            let safe = Safe {
+                key: &key,
+                digest: &digest,
+                if_match: &if_match,
+            };
+            transition(conn, actor, &work, safe, id.0, input)
         })
         .await
+}
+
+/// Moves a task through its workflow: `POST /tasks/{id}/transitions`, alone or in a batch.
+pub(crate) fn transition(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    work: &Work,
+    safe: Safe<'_>,
+    id: TaskId,
+    input: AppResult<TaskTransition>,
+) -> AppResult<Reply> {
+    let now = work.clock.now();
+    safe.once(conn, actor.id, (now, work.idempotency_ttl), |conn| {
+        let placed = model::find(conn, id)?;
+        actor.require_on(Action::ReadWork, &placed.resource(), "task")?;
+        let input = input?;
+        actor.require_on(input.action.needs(), &placed.resource(), "task")?;
+        let draft = input.validate()?;
+        crate::campaigns::model::ensure_open_by_id(conn, placed.row.campaign_id)?;
+        let current = &placed.row;
+        safe.if_match.check(current.version, || {
+            model::view(conn, current.clone(), now, &work.warnings)
+        })?;
+        let row = model::transition(conn, actor, &placed, &draft, now)?;
+        let view = model::view(conn, row, now, &work.warnings)?;
+        Reply::ok(&view, Some(view.version))
+    })
 }
 
 /// Report progress on a task in progress (the task's unit). Progress never goes down

@@ -1511,6 +1511,14 @@ fn rows() -> Vec<Row> {
             |c| c.plain(),
             Expect::signed_in(200),
         ),
+        // A batch is authorised operation by operation, each as its own call would be
+        // (tests/api/sync.rs); the batch itself is open to everyone signed in.
+        row(
+            "POST /api/v1/sync/batch",
+            Kind::None,
+            |c| c.plain().json(json!({"operations": []})).unchanged_if(true),
+            Expect::signed_in(200),
+        ),
         // Notifications: one's own inbox; another user's notification is not found.
         row(
             "GET /api/v1/notifications",

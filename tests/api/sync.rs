@@ -318,3 +318,301 @@ async fn no_change_is_skipped_when_transactions_commit_out_of_order() {
     assert!(names.contains(&"公益广告牌破损（先开始）"), "{names:?}");
     assert!(names.contains(&"占道经营（后开始）"), "{names:?}");
 }
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+const BATCH: &str = "/api/v1/sync/batch";
+
+/// 程楼's grid with a sluice gate and the flood-gate checklist whose gate item raises a
+/// gate-fault item for 马岭岗镇.
+async fn field(app: &TestApp, w: &World) -> (String, String) {
+    let gate_fault = app
+        .post(
+            "/api/v1/categories",
+            w.token("admin"),
+            &json!({"code": "JZZ-GZ", "name": "节制闸故障", "default_severity": "high",
+                    "deadline_hours": 12, "routing": {"unit_kind": "town"}}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let site = app
+        .post(
+            "/api/v1/sites",
+            w.token("admin"),
+            &json!({"kind": "sluice_gate", "name": "七里河节制闸", "lat": GB_POINT.1,
+                    "lon": GB_POINT.0, "unit_id": w.unit("B")}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let checklist = app
+        .post(
+            "/api/v1/checklists",
+            w.token("admin"),
+            &json!({"name": "汛前节制闸检查表", "kind": "flood_gate", "items": [
+                {"key": "gate_operation", "label": "闸门启闭是否正常", "type": "yes_no", "points": 60,
+                 "required": true, "pass": {"equals": "yes"}, "category_id": gate_fault},
+                {"key": "water_level", "label": "闸前水位（米）", "type": "number", "points": 40,
+                 "required": true, "pass": {"op": "<=", "value": 3.5}}
+            ]}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    (site, checklist)
+}
+
+fn op(path: &str, key: &str, body: Value) -> Value {
+    json!({"method": "POST", "path": path, "idempotency_key": key, "body": body})
+}
+
+fn statuses(results: &Value) -> Vec<u64> {
+    results["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["status"].as_u64().expect("status"))
+        .collect()
+}
+
+/// The story: an inspector starts a patrol, loses signal in the village, and later
+/// sends one batch — track points, a visit, an inspection whose gate item fails, a report
+/// with a photo — then, unsure it arrived, the same batch again. One of each exists, the
+/// failure raised one item, and the town's office, syncing from before, sees each once.
+#[actix_web::test]
+async fn an_offline_batch_sent_twice_makes_each_thing_once() {
+    let (app, w, poster) = world().await;
+    let (site, checklist) = field(&app, &w).await;
+    let inspector = w.token("inspector_b");
+    let office = w.token("officer_b");
+    let (_, old_cursor) = drain(&app, office, "", 500).await;
+
+    let patrol = app
+        .post(
+            "/api/v1/patrols",
+            inspector,
+            &json!({"grid_id": w.unit("GB"), "started_at": "2020-07-24T09:00:00+08:00",
+                    "note": "程楼网格汛前巡查"}),
+        )
+        .await
+        .ok(201);
+    let patrol_id = patrol["id"].as_str().expect("id").to_string();
+    let photo = app
+        .upload(
+            inspector,
+            "poster-board-exif.jpg",
+            &std::fs::read(format!("{FIXTURES}/poster-board-exif.jpg")).expect("fixture"),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    // Offline: the phone queues its writes, each with an id and a key it made itself.
+    app.set_clock("2020-07-24T10:30:00+08:00");
+    let (lon, lat) = GB_POINT;
+    let report_id = "01a22fe3-0000-7000-8000-0000000000c1";
+    let inspection_id = "01a22fe3-0000-7000-8000-0000000000c2";
+    let batch = json!({"operations": [
+        op(&format!("/api/v1/patrols/{patrol_id}/track"), "k-track", json!({"points": [
+            {"t": "2020-07-24T09:10:00+08:00", "lat": lat, "lon": lon, "accuracy_m": 5.0},
+            {"t": "2020-07-24T09:20:00+08:00", "lat": lat + 0.001, "lon": lon, "accuracy_m": 5.0},
+            {"t": "2020-07-24T09:30:00+08:00", "lat": lat + 0.002, "lon": lon, "accuracy_m": 5.0}
+        ]})),
+        op(&format!("/api/v1/patrols/{patrol_id}/visits"), "k-visit", json!({
+            "id": "01a22fe3-0000-7000-8000-0000000000c3", "site_id": site,
+            "at": "2020-07-24T09:25:00+08:00", "note": "闸门启闭卡滞"})),
+        op("/api/v1/inspections", "k-inspection", json!({
+            "id": inspection_id, "checklist_id": checklist, "site_id": site,
+            "kind": "routine", "patrol_id": patrol_id,
+            "answers": {"gate_operation": "no", "water_level": 2.8}})),
+        op("/api/v1/rectifications", "k-report", json!({
+            "id": report_id, "source": "patrol", "category_id": poster, "patrol_id": patrol_id,
+            "description": "国道旁公益广告牌面板破损", "lat": lat + 0.002, "lon": lon,
+            "attachment_ids": [photo]})),
+    ]});
+    let first = app.post(BATCH, inspector, &batch).await.ok(200);
+    assert_eq!(statuses(&first), vec![200, 200, 201, 201], "{first}");
+    let results = first["results"].as_array().expect("results");
+    assert_eq!(results[0]["body"]["point_count"], 3);
+    assert_eq!(results[1]["body"]["visits"][0]["site_id"], site.as_str());
+    assert_eq!(results[2]["body"]["score"], 40);
+    assert_eq!(
+        results[2]["location"],
+        format!("/api/v1/inspections/{inspection_id}")
+    );
+    let raised = results[2]["body"]["raised"]
+        .as_array()
+        .expect("raised")
+        .clone();
+    assert_eq!(raised.len(), 1, "{}", results[2]);
+    assert_eq!(results[3]["body"]["attachment_ids"], json!([photo]));
+    assert!(results.iter().all(|r| r["replayed"] == false));
+
+    // The same batch again: every answer replayed, nothing written twice.
+    let again = app.post(BATCH, inspector, &batch).await.ok(200);
+    assert_eq!(statuses(&again), vec![200, 200, 201, 201]);
+    for (a, b) in results
+        .iter()
+        .zip(again["results"].as_array().expect("results"))
+    {
+        assert_eq!(b["replayed"], true);
+        assert_eq!(a["body"], b["body"]);
+    }
+    let now = app
+        .get(&format!("/api/v1/patrols/{patrol_id}"), inspector)
+        .await
+        .ok(200);
+    assert_eq!(now["point_count"], 3);
+    assert_eq!(now["visits"].as_array().expect("visits").len(), 1);
+    let inspections = app
+        .get(&format!("/api/v1/inspections?site_id={site}"), office)
+        .await
+        .ok(200);
+    assert_eq!(inspections["total"], 1, "{inspections}");
+    let items = app
+        .get("/api/v1/rectifications?per_page=100", office)
+        .await
+        .ok(200);
+    let item_ids: Vec<&str> = items["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(items["total"], 2, "the report and the raised item: {items}");
+    assert!(item_ids.contains(&report_id));
+    assert!(item_ids.contains(&raised[0]["rectification_id"].as_str().expect("raised id")));
+
+    // The office, syncing from before it all: each record once, as it is now.
+    let (changes, _) = drain(&app, office, &old_cursor, 2).await;
+    let mut seen: Vec<(String, String)> = changes
+        .iter()
+        .map(|c| (c["kind"].to_string(), c["id"].to_string()))
+        .collect();
+    let count = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), count, "a record twice: {changes:?}");
+    assert_eq!(
+        ids_of(&changes, "patrol", "upsert"),
+        vec![patrol_id.clone()]
+    );
+    let mut items_seen = ids_of(&changes, "item", "upsert");
+    items_seen.sort();
+    let mut expected = vec![
+        report_id.to_string(),
+        raised[0]["rectification_id"]
+            .as_str()
+            .expect("id")
+            .to_string(),
+    ];
+    expected.sort();
+    assert_eq!(items_seen, expected);
+    let synced_patrol = changes
+        .iter()
+        .find(|c| c["kind"] == "patrol")
+        .expect("the patrol");
+    assert_eq!(synced_patrol["data"]["point_count"], 3);
+    assert_eq!(
+        synced_patrol["data"]["visits"]
+            .as_array()
+            .expect("visits")
+            .len(),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn one_bad_operation_does_not_sink_the_others_and_stale_versions_get_412() {
+    let (app, w, _) = world().await;
+    let inspector = w.token("inspector_b");
+    let patrol = app
+        .post(
+            "/api/v1/patrols",
+            inspector,
+            &json!({"grid_id": w.unit("GB"), "started_at": "2020-07-24T08:30:00+08:00"}),
+        )
+        .await
+        .ok(201);
+    let id = patrol["id"].as_str().expect("id");
+    // Another inspector's patrol, in another town: a batch reaches no further than a call.
+    let theirs = app
+        .post(
+            "/api/v1/patrols",
+            w.token("inspector"),
+            &json!({"grid_id": w.unit("GA"), "started_at": "2020-07-24T08:30:00+08:00"}),
+        )
+        .await
+        .ok(201);
+    let theirs = theirs["id"].as_str().expect("id");
+    let (lon, lat) = GB_POINT;
+    let track = |t: &str| json!({"points": [{"t": t, "lat": lat, "lon": lon}]});
+    let batch = json!({"operations": [
+        op(&format!("/api/v1/patrols/{id}/track"), "b-1", track("2020-07-24T08:40:00+08:00")),
+        op(&format!("/api/v1/patrols/{id}/visits"), "b-2",
+           json!({"site_id": "01a22fe3-0000-7000-8000-00000000dead"})),
+        op(&format!("/api/v1/patrols/{id}/track"), "b-3", json!({"points": [{"t": "soon"}]})),
+        op("/api/v1/users", "b-4", json!({})),
+        {"method": "DELETE", "path": "/api/v1/patrols", "idempotency_key": "b-5", "body": {}},
+        {"method": "POST", "path": format!("/api/v1/patrols/{id}/track"), "idempotency_key": "b-6",
+         "if_match": "\"1\"", "body": track("2020-07-24T08:45:00+08:00")},
+        op(&format!("/api/v1/patrols/{id}/transitions"), "b-7", json!({"action": "end"})),
+        op(&format!("/api/v1/patrols/{theirs}/transitions"), "b-8", json!({"action": "end"})),
+    ]});
+    let answered = app.post(BATCH, inspector, &batch).await.ok(200);
+    assert_eq!(
+        statuses(&answered),
+        vec![200, 422, 422, 404, 405, 412, 200, 404],
+        "{answered}"
+    );
+    let results = answered["results"].as_array().expect("results");
+    assert_eq!(results[1]["body"]["errors"][0]["field"], "site_id");
+    assert_eq!(results[2]["body"]["status"], 422);
+    // The 412 carries the patrol as it is, to merge with.
+    assert_eq!(results[5]["body"]["current"]["point_count"], 1);
+    assert_eq!(results[5]["etag"], "\"2\"");
+    assert_eq!(results[6]["body"]["status"], "ended");
+
+    // Failed operations keep no key: fixed, they go through on a resend.
+    let fixed = json!({"operations": [
+        op(&format!("/api/v1/patrols/{id}/track"), "b-1", track("2020-07-24T08:40:00+08:00")),
+        op(&format!("/api/v1/patrols/{id}/transitions"), "b-7", json!({"action": "end"})),
+        op(&format!("/api/v1/patrols/{id}/visits"), "b-1", json!({})),
+    ]});
+    let resent = app.post(BATCH, inspector, &fixed).await.ok(200);
+    assert_eq!(statuses(&resent), vec![200, 200, 422], "{resent}");
+    assert_eq!(resent["results"][0]["replayed"], true);
+    assert_eq!(
+        resent["results"][2]["body"]["code"], "idempotency_key_reused",
+        "a key names one operation"
+    );
+}
+
+#[actix_web::test]
+async fn a_malformed_batch_is_refused_whole() {
+    let (app, w, _) = world().await;
+    let inspector = w.token("inspector_b");
+    let too_many: Vec<Value> = (0..101)
+        .map(|i| op("/api/v1/patrols", &format!("k{i}"), json!({})))
+        .collect();
+    app.post(BATCH, inspector, &json!({"operations": too_many}))
+        .await
+        .names_field(422, "operations");
+    app.post(
+        BATCH,
+        inspector,
+        &json!({"operations": [op("/api/v1/patrols", " ", json!({}))]}),
+    )
+    .await
+    .names_field(422, "operations[0].idempotency_key");
+    let listed = app.get("/api/v1/patrols", inspector).await.ok(200);
+    assert_eq!(listed["total"], 0, "nothing applied");
+}
