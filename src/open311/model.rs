@@ -522,7 +522,7 @@ pub fn key_view(conn: &mut DbConnection, row: KeyRow) -> AppResult<Key> {
 /// the key so offices see where a report came from. Answers the row and the key.
 pub fn issue_key(
     conn: &mut DbConnection,
-    actor: &Actor,
+    (issuer, unit): (UserId, UnitId),
     name: &str,
     now: NaiveDateTime,
 ) -> AppResult<(KeyRow, String)> {
@@ -540,7 +540,7 @@ pub fn issue_key(
             // Not a hash: no password ever verifies against it.
             users::password_hash.eq("!open311"),
             users::role.eq(Role::Officer),
-            users::unit_id.eq(actor.unit_id),
+            users::unit_id.eq(unit),
             users::active.eq(false),
             users::created_at.eq(now),
             users::updated_at.eq(now),
@@ -554,14 +554,14 @@ pub fn issue_key(
         key_hash: rules::key_hash(&key),
         key_prefix: rules::key_prefix(&key),
         reporter_id: reporter,
-        created_by: actor.id,
+        created_by: issuer,
         created_at: now,
         revoked_at: None,
     };
     diesel::insert_into(open311_keys::table)
         .values(&row)
         .execute(conn)?;
-    tracing::info!(target: "security", key_id = %row.id, key_name = %row.name, by = %actor.username, "open311 key issued");
+    tracing::info!(target: "security", key_id = %row.id, key_name = %row.name, by = %issuer, "open311 key issued");
     Ok((row, key))
 }
 
@@ -793,4 +793,27 @@ pub fn create_request(
         token: row.id.to_string(),
         account_id: contact.account_id.clone(),
     })
+}
+
+/// The name of the demo's key.
+pub const DEMO_KEY_NAME: &str = "城市随手拍（演示）";
+
+/// The demo app's key, issued by `issuer` of `unit` when the demo has none that works
+/// yet: answers the key (to print once), or `None` when one exists (its key was shown
+/// when it was issued; revoke it and load the demo again for another).
+pub fn demo_key(
+    conn: &mut DbConnection,
+    issuer: (UserId, UnitId),
+    now: NaiveDateTime,
+) -> AppResult<Option<String>> {
+    let existing: i64 = open311_keys::table
+        .filter(open311_keys::name.eq(DEMO_KEY_NAME))
+        .filter(open311_keys::revoked_at.is_null())
+        .count()
+        .get_result(conn)?;
+    if existing > 0 {
+        return Ok(None);
+    }
+    let (_, key) = issue_key(conn, issuer, DEMO_KEY_NAME, now)?;
+    Ok(Some(key))
 }

@@ -398,7 +398,8 @@ pub async fn issue_key(
             actor.require(Action::ManageOpen311Keys)?;
             let name = body.into_inner()?.validate()?;
             crate::db::write_tx(conn, |conn| {
-                let (row, api_key) = model::issue_key(conn, actor, &name, work.clock.now())?;
+                let (row, api_key) =
+                    model::issue_key(conn, (actor.id, actor.unit_id), &name, work.clock.now())?;
                 let key = model::key_view(conn, row)?;
                 let id = key.id;
                 Reply::created("open311/keys", id, &IssuedKey { key, api_key }, None)
