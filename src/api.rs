@@ -7,30 +7,33 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     activities, attachments, auth, campaigns, categories, checklists, directives, inspections,
-    meetings, notifications, ops, pairings, patrols, rectifications, sites, sync, tasks, units,
-    users,
+    meetings, notifications, open311, ops, pairings, patrols, rectifications, sites, sync, tasks,
+    units, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.configure(ops::routes::configure).service(
-        scope::scope("/api/v1")
-            .configure(auth::routes::configure)
-            .configure(users::routes::configure)
-            .configure(units::routes::configure)
-            .configure(pairings::routes::configure)
-            .configure(campaigns::routes::configure)
-            .configure(meetings::routes::configure)
-            .configure(directives::routes::configure)
-            .configure(tasks::routes::configure)
-            .configure(activities::routes::configure)
-            .configure(notifications::routes::configure)
-            .configure(categories::routes::configure)
-            .configure(sites::routes::configure)
-            .configure(attachments::routes::configure)
-            .configure(rectifications::routes::configure)
-            .configure(patrols::routes::configure)
-            .configure(checklists::routes::configure)
-            .configure(inspections::routes::configure)
-            .configure(sync::routes::configure),
-    );
+    cfg.configure(ops::routes::configure)
+        .configure(open311::routes::configure)
+        .service(
+            scope::scope("/api/v1")
+                .configure(auth::routes::configure)
+                .configure(users::routes::configure)
+                .configure(units::routes::configure)
+                .configure(pairings::routes::configure)
+                .configure(campaigns::routes::configure)
+                .configure(meetings::routes::configure)
+                .configure(directives::routes::configure)
+                .configure(tasks::routes::configure)
+                .configure(activities::routes::configure)
+                .configure(notifications::routes::configure)
+                .configure(categories::routes::configure)
+                .configure(sites::routes::configure)
+                .configure(attachments::routes::configure)
+                .configure(rectifications::routes::configure)
+                .configure(patrols::routes::configure)
+                .configure(checklists::routes::configure)
+                .configure(inspections::routes::configure)
+                .configure(open311::routes::configure_keys)
+                .configure(sync::routes::configure),
+        );
 }

@@ -85,3 +85,7 @@ id_type!(
     /// An inspection of a site against a checklist.
     InspectionId
 );
+id_type!(
+    /// An Open311 API key an outside app posts reports with.
+    Open311KeyId
+);

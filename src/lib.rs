@@ -33,6 +33,7 @@ pub mod jobs;
 pub mod meetings;
 pub mod names;
 pub mod notifications;
+pub mod open311;
 pub mod openapi;
 pub mod ops;
 pub mod pairings;

@@ -180,6 +180,16 @@ fn load_demo(config: Config) -> Result<(), String> {
         "rectification: {} categories, {} sites, {} items, {} patrols added",
         rectification.categories, rectification.sites, rectification.items, rectification.patrols
     );
+    let open311 = demo::open311_key(&mut conn, &loaded).map_err(cli::describe)?;
+    match open311 {
+        Some(key) => println!(
+            "\nOpen311 key of the demo app ({}), shown once — send it as api_key to POST /open311/v2/requests.json:\n  {key}",
+            campaign_tracker::open311::model::DEMO_KEY_NAME
+        ),
+        None => println!(
+            "\nOpen311: the demo app's key exists already (shown when it was issued; revoke it with DELETE /api/v1/open311/keys/{{id}} and run demo again for a new one)"
+        ),
+    }
     // Only the logins this run created: a password printed for an account that existed
     // before may have been changed since, and would be wrong (or someone else's secret).
     let created_users: Vec<_> = district

@@ -141,8 +141,19 @@ fn demo_loads_once_and_user_create_works() {
         text.contains("rectification: 7 categories, 7 sites, 9 items, 2 patrols added"),
         "{text}"
     );
+    // The demo app's Open311 key is printed once.
+    assert!(text.contains("Open311 key of the demo app"), "{text}");
+    let key = text
+        .split_whitespace()
+        .find(|w| w.starts_with("ct311_"))
+        .unwrap_or_else(|| panic!("no key in {text}"));
+    assert_eq!(key.len(), "ct311_".len() + 64);
     let second = run(dir.path(), &["demo"], &env);
     let again = stdout(&second);
+    assert!(
+        !again.contains(key) && again.contains("key exists already"),
+        "{again}"
+    );
     assert!(
         again.contains("菏泽高新区: 0 units, 0 users, 0 pairings, 0 grid leaders"),
         "{again}"

@@ -77,6 +77,8 @@ pub enum Action {
     MarkDuplicate,
     /// Create and edit the checklists a unit manages (its office).
     ManageChecklists,
+    /// Issue, list and revoke the Open311 API keys outside apps report with (admins).
+    ManageOpen311Keys,
 }
 
 /// The ways a user can own a resource; a resource names the users in these roles.
@@ -229,6 +231,7 @@ pub const RULES: &[Rule] = &[
     rule(ReadOrg, Officer, Anywhere, None),
     rule(ReadOrg, Inspector, Anywhere, None),
     rule(ManageOrg, Admin, Anywhere, None),
+    rule(ManageOpen311Keys, Admin, Anywhere, None),
     rule(ManageUsers, Admin, Anywhere, None),
     rule(ReadUsers, Admin, Anywhere, None),
     rule(ReadUsers, Office, OwnScope, None),

@@ -468,6 +468,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    open311_keys (id) {
+        id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        key_prefix -> Text,
+        reporter_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    open311_reports (rectification_id) {
+        rectification_id -> Text,
+        key_id -> Text,
+        email -> Nullable<Text>,
+        device_id -> Nullable<Text>,
+        account_id -> Nullable<Text>,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        media_url -> Nullable<Text>,
+        address_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -475,6 +503,8 @@ diesel::joinable!(tasks -> directives (directive_id));
 diesel::joinable!(tasks -> units (unit_id));
 diesel::joinable!(directives -> campaigns (campaign_id));
 diesel::joinable!(meeting_units -> meetings (meeting_id));
+diesel::joinable!(open311_reports -> open311_keys (key_id));
+diesel::joinable!(open311_reports -> rectifications (rectification_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -509,5 +539,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     checklists,
     checklist_versions,
     inspections,
-    inspection_items
+    inspection_items,
+    open311_keys,
+    open311_reports
 );

@@ -29,3 +29,17 @@ pub fn load(
     let loaded = world::load(conn, &district, with)?;
     Ok((loaded, district))
 }
+
+/// The demo app's Open311 key, issued by the district office (`office` of `HZGX`) when
+/// the demo has no working one: the key to print, once (see `docs/open311.md`).
+pub fn open311_key(conn: &mut DbConnection, loaded: &Loaded) -> AppResult<Option<String>> {
+    let (Some(office), Some(district)) = (loaded.users.get("office"), loaded.units.get("HZGX"))
+    else {
+        return Err(crate::error::AppError::internal(
+            "the demo district lacks its office (office of HZGX)",
+        ));
+    };
+    crate::db::write_tx(conn, |conn| {
+        crate::open311::model::demo_key(conn, (*office, *district), crate::db::now())
+    })
+}

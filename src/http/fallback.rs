@@ -22,7 +22,9 @@ pub struct RouteTable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
     Literal(String),
-    Param,
+    /// A parameter, after a literal prefix within its segment (`{id}` has none,
+    /// Open311's `services.{format}` has `services.`).
+    Param(String),
 }
 
 impl RouteTable {
@@ -63,8 +65,8 @@ impl RouteTable {
                     .trim_matches('/')
                     .split('/')
                     .map(|s| {
-                        if s.starts_with('{') {
-                            Segment::Param
+                        if let Some(at) = s.find('{') {
+                            Segment::Param(s[..at].to_string())
                         } else {
                             Segment::Literal(s.to_string())
                         }
@@ -108,7 +110,9 @@ impl RouteTable {
     fn matches(segments: &[Segment], parts: &[&str], literal_only: bool) -> bool {
         segments.len() == parts.len()
             && segments.iter().zip(parts).all(|(s, p)| match s {
-                Segment::Param => !literal_only && !p.is_empty(),
+                Segment::Param(prefix) => {
+                    !literal_only && p.len() > prefix.len() && p.starts_with(prefix.as_str())
+                }
                 Segment::Literal(l) => l == p,
             })
     }
@@ -183,9 +187,34 @@ pub async fn refuse_unknown_parameters(
             })
     });
     match refusal {
+        Some(error) if req.path().starts_with("/open311/") => {
+            let response = open311_error(req.path(), error);
+            Ok(req.into_response(response))
+        }
         Some(error) => Ok(req.error_response(error)),
         None => Ok(next.call(req).await?.map_into_boxed_body()),
     }
+}
+
+/// An error of an Open311 path as Open311 writes errors (a list of `{code, description}`,
+/// in the format of the path's extension), not as a problem.
+fn open311_error(path: &str, error: AppError) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    let allow = match &error {
+        AppError::MethodNotAllowed { allow } => Some(allow.join(", ")),
+        _ => None,
+    };
+    let format = crate::open311::routes::format_of_path(path);
+    let mut response = crate::open311::error::Failure::from(error)
+        .in_format(format)
+        .error_response();
+    if let Some(allow) = allow.and_then(|a| actix_web::http::header::HeaderValue::from_str(&a).ok())
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, allow);
+    }
+    response
 }
 
 pub async fn not_found(
@@ -196,10 +225,14 @@ pub async fn not_found(
     let allowed = table
         .literal_allowed(req.path())
         .or_else(|| table.allowed(req.path()));
-    Err(match allowed {
+    let error = match allowed {
         Some(allow) => AppError::MethodNotAllowed { allow },
         None => AppError::NotFound("route"),
-    })
+    };
+    if req.path().starts_with("/open311/") {
+        return Ok(open311_error(req.path(), error));
+    }
+    Err(error)
 }
 
 #[cfg(test)]

@@ -47,8 +47,9 @@ use campaign_tracker::campaigns::model::CampaignRow;
 use campaign_tracker::categories::model::CategoryRow;
 use campaign_tracker::db::schema::{
     activities, attachments, campaigns, categories, checklists, directives, events, inspections,
-    meeting_units, meetings, notifications, pairings, patrol_points, patrol_visits, patrols,
-    rectification_attachments, rectifications, refresh_tokens, sites, tasks, units, users,
+    meeting_units, meetings, notifications, open311_keys, open311_reports, pairings, patrol_points,
+    patrol_visits, patrols, rectification_attachments, rectifications, refresh_tokens, sites,
+    tasks, units, users,
 };
 use campaign_tracker::directives::model::DirectiveRow;
 use campaign_tracker::events::EventRow;
@@ -119,6 +120,8 @@ enum Kind {
     Checklist,
     /// An inspection of a site.
     Inspection,
+    /// An Open311 API key (admins only, so inside and outside are two keys).
+    Open311Key,
 }
 
 /// Where a kind's targets are, by fixture key.
@@ -140,6 +143,15 @@ struct Target {
 }
 
 const TARGETS: &[Target] = &[
+    Target {
+        kind: Kind::Open311Key,
+        collection: "open311",
+        inside: "OKA",
+        inspector: "OKA",
+        partner: "OKA",
+        outside: "OKB",
+        partner_outside: "OKB",
+    },
     Target {
         kind: Kind::Unit,
         collection: "units",
@@ -366,7 +378,7 @@ const VISIBLE: &[(&str, &[(&str, &str)])] = &[
             (
                 "users",
                 "admin leader office officer inspector officer_b partner office_b office_c \
-                 inspector_b inspector_c",
+                 inspector_b inspector_c OKA_REPORTER OKB_REPORTER",
             ),
             ("campaigns", "CA CB CC"),
             ("meetings", "MA MB MC"),
@@ -1546,6 +1558,94 @@ fn rows() -> Vec<Row> {
                 anon: 401,
             },
         ),
+        // Open311: API keys are admins' alone.
+        row(
+            "GET /api/v1/open311/keys",
+            Kind::None,
+            |c| c.plain(),
+            Expect::admin_only(200),
+        ),
+        row(
+            "POST /api/v1/open311/keys",
+            Kind::None,
+            |c| c.plain().json(json!({"name": format!("矩阵应用{}", c.n)})),
+            Expect::admin_only(201),
+        ),
+        row(
+            "GET /api/v1/open311/keys/{id}",
+            Kind::Open311Key,
+            |c| c.at(),
+            Expect::admin_only(200),
+        ),
+        row(
+            "DELETE /api/v1/open311/keys/{id}",
+            Kind::Open311Key,
+            |c| c.at(),
+            Expect::admin_only(204),
+        ),
+        // Open311 GeoReport v2: public, a token or none; a report needs only its api_key.
+        row(
+            "GET /open311/discovery.{format}",
+            Kind::None,
+            |c| c.plain().path("/open311/discovery.json".into()),
+            Expect::public(200),
+        ),
+        row(
+            "GET /open311/v2/services.{format}",
+            Kind::None,
+            |c| c.plain().path("/open311/v2/services.xml".into()),
+            Expect::public(200),
+        ),
+        row(
+            "GET /open311/v2/services/{service_code}.{format}",
+            Kind::None,
+            |c| c.plain().path("/open311/v2/services/LL-GGP.json".into()),
+            Expect::public(200),
+        ),
+        row(
+            "GET /open311/v2/requests.{format}",
+            Kind::None,
+            |c| {
+                c.plain()
+                    .path("/open311/v2/requests.json?status=open".into())
+            },
+            Expect::public(200),
+        ),
+        row(
+            "GET /open311/v2/requests/{service_request_id}.{format}",
+            Kind::None,
+            |c| {
+                let number = &c.w.open311["IA_NUMBER"];
+                c.plain()
+                    .path(format!("/open311/v2/requests/{number}.json"))
+            },
+            Expect::public(200),
+        ),
+        // Tokens belong to reports posted through Open311, which the fixture has none of
+        // (tests/api/open311.rs reads one).
+        row(
+            "GET /open311/v2/tokens/{token}.{format}",
+            Kind::None,
+            |c| {
+                let token = uuid::Uuid::now_v7();
+                c.plain().path(format!("/open311/v2/tokens/{token}.json"))
+            },
+            Expect::public(404),
+        ),
+        row(
+            "POST /open311/v2/requests.{format}",
+            Kind::None,
+            |c| {
+                c.plain().path("/open311/v2/requests.json".into()).form(&[
+                    ("api_key", &c.w.open311["OKA_SECRET"]),
+                    ("service_code", "MLG-ZDJY"),
+                    ("lat", "35.215"),
+                    ("long", "115.505"),
+                    ("description", "程楼沿街商铺占道经营"),
+                ])
+            },
+            Expect::public(200),
+        ),
     ]
 }
 
@@ -1651,6 +1751,8 @@ impl Row {
 struct Req {
     path: String,
     body: Option<Value>,
+    /// A form sent as `application/x-www-form-urlencoded` (Open311's reports).
+    form: Option<String>,
     /// A file sent as the multipart field `file` (instead of a JSON body).
     file: Option<Vec<u8>>,
     changes: bool,
@@ -1659,6 +1761,21 @@ struct Req {
 impl Req {
     fn file(mut self, content: Vec<u8>) -> Req {
         self.file = Some(content);
+        self
+    }
+
+    fn form(mut self, pairs: &[(&str, &str)]) -> Req {
+        self.form = Some(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish(),
+        );
+        self
+    }
+
+    /// Another path than the template (Open311's, whose parameters are not `{id}`).
+    fn path(mut self, path: String) -> Req {
+        self.path = path;
         self
     }
 
@@ -1697,6 +1814,7 @@ impl Ctx<'_> {
         Req {
             path: self.template.to_string(),
             body: None,
+            form: None,
             file: None,
             changes: true,
         }
@@ -1829,6 +1947,7 @@ impl Collections for World {
             "patrols" => &self.patrols,
             "checklists" => &self.checklists,
             "inspections" => &self.inspections,
+            "open311" => &self.open311,
             other => panic!("no collection {other} in the fixture world"),
         }
     }
@@ -2012,6 +2131,35 @@ async fn fixture() -> Fixture {
         w.checklists.insert(format!("KL{town}"), checklist);
         w.inspections.insert(format!("IN{town}"), inspection);
     }
+    // Open311: two keys to read and revoke, the first one's key itself to report with,
+    // and the number of item IA to read as a request.
+    let mut reporters = Vec::new();
+    for key in ["OKA", "OKB"] {
+        let issued = app
+            .post(
+                "/api/v1/open311/keys",
+                w.token("admin"),
+                &json!({"name": format!("矩阵 {key}")}),
+            )
+            .await
+            .json();
+        let id = issued["id"].as_str().expect("a key").to_string();
+        let secret = issued["api_key"].as_str().expect("the key").to_string();
+        w.open311.insert(key.to_string(), id);
+        w.open311.insert(format!("{key}_SECRET"), secret);
+        // The account its reports are filed as: a user of D that cannot log in.
+        let reporter = issued["reporter_id"].as_str().expect("its account");
+        reporters.push((format!("{key}_REPORTER"), reporter.to_string()));
+    }
+    let ia = w.rectifications["IA"].clone();
+    let number: String = app.db(|conn| {
+        rectifications::table
+            .filter(rectifications::id.eq(&ia))
+            .select(rectifications::number)
+            .get_result(conn)
+            .expect("IA's number")
+    });
+    w.open311.insert("IA_NUMBER".to_string(), number);
     let refresh = app.db(|conn| {
         w.users
             .iter()
@@ -2022,6 +2170,8 @@ async fn fixture() -> Fixture {
             })
             .collect()
     });
+    // After the sessions: the keys' accounts cannot log in.
+    w.users.extend(reporters);
     Fixture { app, w, refresh }
 }
 
@@ -2126,6 +2276,15 @@ fn snapshot(app: &TestApp) -> String {
             .select((checklists::id, checklists::latest_version, checklists::version))
             .load(conn)
             .expect("checklists");
+        let keys: Vec<(String, Option<chrono::NaiveDateTime>)> = open311_keys::table
+            .order(open311_keys::id)
+            .select((open311_keys::id, open311_keys::revoked_at))
+            .load(conn)
+            .expect("open311 keys");
+        let reports: i64 = open311_reports::table
+            .count()
+            .get_result(conn)
+            .expect("open311 reports");
         let inspected: i64 = inspections::table
             .count()
             .get_result(conn)
@@ -2139,7 +2298,7 @@ fn snapshot(app: &TestApp) -> String {
             .get_result(conn)
             .expect("patrol visits");
         format!(
-            "{patrols:?}\n{fixes} {visits}\n{checklists:?} {inspected}\n{units:?}\n{users:?}\n{pairings:?}\n{tokens:?}\n{campaigns:?}\n{meetings:?}\n\
+            "{keys:?} {reports}\n{patrols:?}\n{fixes} {visits}\n{checklists:?} {inspected}\n{units:?}\n{users:?}\n{pairings:?}\n{tokens:?}\n{campaigns:?}\n{meetings:?}\n\
              {attending:?}\n{directives:?}\n{tasks:?}\n{activities:?}\n{categories:?}\n\
              {sites:?}\n{attachments:?}\n{items:?}\n{photos:?}\n{events:?}"
         )
@@ -2316,9 +2475,19 @@ async fn run_case(
     );
     let token = (caller != ANON).then(|| fx.w.token(caller));
     let before = row.is_write().then(|| snapshot(&fx.app));
-    let resp = match &req.file {
-        Some(content) => fx.app.upload_as(token, "matrix.png", content).await,
-        None => {
+    let resp = match (&req.file, &req.form) {
+        (Some(content), _) => fx.app.upload_as(token, "matrix.png", content).await,
+        (None, Some(form)) => {
+            let bearer = token.map(|t| format!("Bearer {t}"));
+            let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+            if let Some(bearer) = &bearer {
+                headers.push(("authorization", bearer.as_str()));
+            }
+            fx.app
+                .send_raw(row.method.as_str(), &req.path, &headers, form)
+                .await
+        }
+        (None, None) => {
             fx.app
                 .send(row.method.clone(), &req.path, token, req.body.as_ref())
                 .await
@@ -2335,7 +2504,9 @@ async fn run_case(
         ));
     }
     let success = (200..300).contains(&status);
-    if !success && resp.header("content-type") != Some("application/problem+json") {
+    // Open311's errors are its own lists (tests/api/open311.rs checks them).
+    let open311 = row.path.starts_with("/open311/");
+    if !success && !open311 && resp.header("content-type") != Some("application/problem+json") {
         fail(format!(
             "error {status} is not problem+json: {}",
             short(&resp.text)
@@ -2710,6 +2881,14 @@ async fn server_set_fields_are_rejected() {
         // A file upload's form has one field the server reads (`file`); it sets nothing
         // else from the form, so there is no field to smuggle in.
         if body["content"].get("multipart/form-data").is_some() {
+            continue;
+        }
+        // Open311's report is a form whose fields are all the client's (unknown ones are
+        // refused by name: tests/api/open311.rs).
+        if body["content"]
+            .get("application/x-www-form-urlencoded")
+            .is_some()
+        {
             continue;
         }
         let schema_ref = body["content"]["application/json"]["schema"]["$ref"].as_str();

@@ -179,6 +179,9 @@ pub struct World {
     /// Filled by tests that make them over HTTP.
     pub checklists: HashMap<String, String>,
     pub inspections: HashMap<String, String>,
+    /// Open311 API keys (ids), and what a test keeps beside them (a key itself, a request
+    /// id), by key; filled by tests that issue them.
+    pub open311: HashMap<String, String>,
     /// Uploaded files a test picked out by key (none unless it adds them).
     pub attachments: HashMap<String, String>,
     pub tokens: HashMap<String, String>,
@@ -353,6 +356,7 @@ impl TestApp {
             patrols: as_text(&loaded.rectification.patrols),
             checklists: HashMap::new(),
             inspections: HashMap::new(),
+            open311: HashMap::new(),
             attachments: HashMap::new(),
             users,
             tokens,

@@ -13,6 +13,7 @@ mod errors;
 mod grids;
 mod inspections;
 mod meetings;
+mod open311;
 mod ops;
 mod pairings;
 mod patrols;

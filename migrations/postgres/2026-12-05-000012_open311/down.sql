@@ -1,0 +1,2 @@
+DROP TABLE open311_reports;
+DROP TABLE open311_keys;
