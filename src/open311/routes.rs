@@ -33,6 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         scope::scope("/open311").service(discovery).service(
             scope::scope("/v2")
+                .service(discovery_v2)
                 .service(list_services)
                 .service(service_definition)
                 .service(create_request)
@@ -122,9 +123,35 @@ pub async fn discovery(
     req: HttpRequest,
     format: web::Path<String>,
 ) -> Result<HttpResponse, Failure> {
-    let format = Format::from_extension(&format)?;
+    discover(&req, &format)
+}
+
+/// Service discovery, also under the versioned endpoint (`/open311/v2/discovery.{format}`),
+/// where clients that were given only the endpoint's URL look for it.
+#[utoipa::path(
+    tag = "open311",
+    params(("format" = Format, Path, description = "`json` or `xml`"), JurisdictionQuery),
+    responses(
+        (status = 200, description = "Where the endpoint is", content(
+            (Discovery = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "A bad parameter", content(
+            (Vec<ErrorItem> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No such format", content(
+            (Vec<ErrorItem> = "application/json"), (String = "text/xml"))),
+    )
+)]
+#[get("/discovery.{format}")]
+pub async fn discovery_v2(
+    req: HttpRequest,
+    format: web::Path<String>,
+) -> Result<HttpResponse, Failure> {
+    discover(&req, &format)
+}
+
+fn discover(req: &HttpRequest, format: &str) -> Result<HttpResponse, Failure> {
+    let format = Format::from_extension(format)?;
     JurisdictionQuery::parse(req.query_string()).map_err(|f| f.in_format(format))?;
-    let found = model::discovery(&base_url(&req));
+    let found = model::discovery(&base_url(req));
     Ok(answer(StatusCode::OK, format, &found, xml::discovery))
 }
 

@@ -1591,6 +1591,12 @@ fn rows() -> Vec<Row> {
             Expect::public(200),
         ),
         row(
+            "GET /open311/v2/discovery.{format}",
+            Kind::None,
+            |c| c.plain().path("/open311/v2/discovery.xml".into()),
+            Expect::public(200),
+        ),
+        row(
             "GET /open311/v2/services.{format}",
             Kind::None,
             |c| c.plain().path("/open311/v2/services.xml".into()),

@@ -183,6 +183,14 @@ async fn discovery_says_where_the_endpoint_is_in_both_formats() {
     );
     assert_eq!(names(child(endpoint, "formats")), ["format", "format"]);
     errors(&get(&app, "/open311/discovery.html").await, 404);
+    // The same document under the versioned endpoint.
+    let v2 = get(&app, "/open311/v2/discovery.json").await.ok(200);
+    assert_eq!(v2, json);
+    let v2 = get(&app, "/open311/v2/discovery.xml").await;
+    assert_eq!(
+        names(xml(&v2, "discovery").root_element()),
+        ["changeset", "contact", "key_service", "endpoints"]
+    );
 }
 
 #[actix_web::test]
