@@ -30,7 +30,8 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         version = "0.1.0",
         license(name = "MIT")
     ),
-    components(schemas(Problem, FieldError)),
+    // Schemas only path parameters name (utoipa collects those of bodies and responses).
+    components(schemas(Problem, FieldError, crate::open311::forms::Format)),
     tags(
         (name = "auth", description = "Login, tokens and the caller's own account"),
         (name = "users", description = "User accounts (admin only)"),

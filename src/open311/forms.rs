@@ -39,9 +39,28 @@ impl Format {
 }
 
 /// The query pairs of `query`, each of `known` at most once; another name is a 400.
+/// The longest value each query parameter takes (as the OpenAPI document declares).
+const QUERY_LIMITS: &[(&str, usize)] = &[
+    ("service_request_id", 50_000),
+    ("service_code", 5_000),
+    ("start_date", 64),
+    ("end_date", 64),
+    ("status", 20),
+    ("jurisdiction_id", 100),
+];
+
 fn query_pairs(query: &str, known: &[&str]) -> Result<BTreeMap<String, String>, Failure> {
     let mut found = BTreeMap::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let limit = QUERY_LIMITS.iter().find(|(n, _)| *n == name.as_ref());
+        if let Some((_, max)) = limit {
+            if value.chars().count() > *max {
+                return Err(Failure::bad(
+                    &name,
+                    format!("must be at most {max} characters"),
+                ));
+            }
+        }
         if !known.contains(&name.as_ref()) {
             return Err(Failure::bad(
                 &name,

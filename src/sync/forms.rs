@@ -119,6 +119,16 @@ impl Batch {
                     "must be at most 200 characters",
                 );
             }
+            if op
+                .if_match
+                .as_ref()
+                .is_some_and(|t| t.chars().count() > 100)
+            {
+                c.fail(
+                    format!("operations[{i}].if_match"),
+                    "must be at most 100 characters",
+                );
+            }
         }
         c.finish()?;
         Ok(self.operations)

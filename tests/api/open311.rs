@@ -183,6 +183,15 @@ async fn discovery_says_where_the_endpoint_is_in_both_formats() {
     );
     assert_eq!(names(child(endpoint, "formats")), ["format", "format"]);
     errors(&get(&app, "/open311/discovery.html").await, 404);
+    let long = "0".repeat(101);
+    errors(
+        &get(
+            &app,
+            &format!("/open311/v2/discovery.json?jurisdiction_id={long}"),
+        )
+        .await,
+        400,
+    );
     // The same document under the versioned endpoint.
     let v2 = get(&app, "/open311/v2/discovery.json").await.ok(200);
     assert_eq!(v2, json);

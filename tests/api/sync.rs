@@ -613,6 +613,11 @@ async fn a_malformed_batch_is_refused_whole() {
     )
     .await
     .names_field(422, "operations[0].idempotency_key");
+    let long_tag = json!({"method": "POST", "path": "/api/v1/patrols", "idempotency_key": "k",
+                          "if_match": "0".repeat(101), "body": {}});
+    app.post(BATCH, inspector, &json!({"operations": [long_tag]}))
+        .await
+        .names_field(422, "operations[0].if_match");
     let listed = app.get("/api/v1/patrols", inspector).await.ok(200);
     assert_eq!(listed["total"], 0, "nothing applied");
 }
