@@ -59,7 +59,8 @@ fn one(conn: &mut DbConnection, actor: &Actor, work: &Work, op: &Operation) -> A
     };
     macro_rules! call {
         ($write:path $(, $id:expr)?) => {{
-            let (input, digest) = Json::from_value(&op.body).into_parts();
+            let body = serde_json::Value::Object(op.body.clone());
+            let (input, digest) = Json::from_value(&body).into_parts();
             let safe = Safe {
                 key: &key,
                 digest: &digest,

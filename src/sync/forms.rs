@@ -93,9 +93,9 @@ pub struct Operation {
     /// The operation's `If-Match` (an `ETag` the client holds), for transitions and track.
     #[schema(max_length = 100)]
     pub if_match: Option<String>,
-    /// The request body of the call.
+    /// The request body of the call (every batchable write takes a JSON object).
     #[schema(value_type = Object)]
-    pub body: serde_json::Value,
+    pub body: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Batch {

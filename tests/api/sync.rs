@@ -618,6 +618,11 @@ async fn a_malformed_batch_is_refused_whole() {
     app.post(BATCH, inspector, &json!({"operations": [long_tag]}))
         .await
         .names_field(422, "operations[0].if_match");
+    let not_an_object = json!({"method": "POST", "path": "/api/v1/patrols", "idempotency_key": "k",
+                               "body": [null, null]});
+    app.post(BATCH, inspector, &json!({"operations": [not_an_object]}))
+        .await
+        .names_field(422, "operations[0].body");
     let listed = app.get("/api/v1/patrols", inspector).await.ok(200);
     assert_eq!(listed["total"], 0, "nothing applied");
 }
