@@ -12,8 +12,8 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{Bool, Text};
 
 use crate::auth::policy::Role;
-use crate::db;
 use crate::db::schema::units;
+use crate::db::InList;
 use crate::ids::{UnitId, UserId};
 
 /// The part of the caller that authorization needs: who, which role, and which subtrees.
@@ -167,27 +167,42 @@ impl Subject {
 /// SQL condition on `units`: the unit lies in one of the subtrees at `roots`, or is one of
 /// `ids`. Written as its own expression (not a boxed one) so that it renders on every
 /// backend: a subquery inside `IN (…)` must, under the multi-backend connection.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// A subtree is a range of paths, `path >= '/a/b/' AND path < '/a/b0'` (`0` follows `/`
+/// in byte order), which the index on `path` serves on both backends. (`LIKE '/a/b/%'`
+/// with a bound pattern is served by no index on PostgreSQL, and SQLite's planner, built
+/// not to look at bound values, cannot use one for it either.) `path` compares bytewise:
+/// SQLite's default collation, and `COLLATE "C"` on PostgreSQL (migration 000013).
+#[derive(Debug, Clone)]
 pub struct UnitScope {
-    /// LIKE patterns, one per subtree root.
-    patterns: Vec<String>,
-    ids: Vec<UnitId>,
+    /// `[lower, upper)` bounds of the paths, one pair per subtree root.
+    ranges: Vec<(String, String)>,
+    ids: Option<InList<units::id, UnitId>>,
+}
+
+/// The paths of the subtree at `root` (which ends in `/`) as a half-open range.
+pub fn subtree_range(root: &str) -> (String, String) {
+    let upper = match root.strip_suffix('/') {
+        Some(stem) => format!("{stem}0"),
+        // Not a path we make; a range that holds only itself.
+        None => format!("{root}\0"),
+    };
+    (root.to_string(), upper)
 }
 
 impl UnitScope {
     pub fn subtrees(roots: &[String]) -> Self {
         UnitScope {
-            patterns: roots
-                .iter()
-                .map(|root| format!("{}%", db::like_escape(root)))
-                .collect(),
-            ids: Vec::new(),
+            ranges: roots.iter().map(|root| subtree_range(root)).collect(),
+            ids: None,
         }
     }
 
     /// Also the units with these ids.
     pub fn or_units(mut self, ids: &[UnitId]) -> Self {
-        self.ids.extend_from_slice(ids);
+        if !ids.is_empty() {
+            self.ids = Some(crate::db::in_list(units::id, ids.iter().copied()));
+        }
         self
     }
 }
@@ -211,41 +226,37 @@ impl QueryId for UnitScope {
 impl<DB> QueryFragment<DB> for UnitScope
 where
     DB: diesel::backend::Backend,
-    str: ToSql<Text, DB>,
-    UnitId: ToSql<Text, DB>,
+    String: ToSql<Text, DB>,
     units::path: QueryFragment<DB>,
-    units::id: QueryFragment<DB>,
+    InList<units::id, UnitId>: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        if self.patterns.is_empty() && self.ids.is_empty() {
+        if self.ranges.is_empty() && self.ids.is_none() {
             out.push_sql("1 = 0");
             return Ok(());
         }
         out.push_sql("(");
         let mut first = true;
-        for pattern in &self.patterns {
+        for (lower, upper) in &self.ranges {
             if !first {
                 out.push_sql(" OR ");
             }
             first = false;
+            out.push_sql("(");
             units::path.walk_ast(out.reborrow())?;
-            out.push_sql(" LIKE ");
-            out.push_bind_param::<Text, str>(pattern.as_str())?;
-            out.push_sql(" ESCAPE '\\'");
+            out.push_sql(" >= ");
+            out.push_bind_param::<Text, String>(lower)?;
+            out.push_sql(" AND ");
+            units::path.walk_ast(out.reborrow())?;
+            out.push_sql(" < ");
+            out.push_bind_param::<Text, String>(upper)?;
+            out.push_sql(")");
         }
-        if !self.ids.is_empty() {
+        if let Some(ids) = &self.ids {
             if !first {
                 out.push_sql(" OR ");
             }
-            units::id.walk_ast(out.reborrow())?;
-            out.push_sql(" IN (");
-            for (i, id) in self.ids.iter().enumerate() {
-                if i > 0 {
-                    out.push_sql(", ");
-                }
-                out.push_bind_param::<Text, UnitId>(id)?;
-            }
-            out.push_sql(")");
+            ids.walk_ast(out.reborrow())?;
         }
         out.push_sql(")");
         Ok(())
@@ -368,6 +379,20 @@ mod tests {
             read_roots: Vec::new(),
             ancestors: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_subtree_is_a_range_of_paths() {
+        let (lower, upper) = subtree_range("/d/a/");
+        let inside = |path: &str| path >= lower.as_str() && path < upper.as_str();
+        assert!(inside("/d/a/"));
+        assert!(inside("/d/a/x/"));
+        assert!(inside("/d/a/zzzz/y/"));
+        assert!(!inside("/d/ab/"));
+        assert!(!inside("/d/a"));
+        assert!(!inside("/d/"));
+        assert!(!inside("/d/a0/"));
+        assert!(!inside("/d/b/"));
     }
 
     #[test]

@@ -8,8 +8,10 @@
 //! plan, so rebinding it expires the cached statement and every call parses the SQL again
 //! (a quarter of the CPU of a single-record GET, measured with perf).
 
+pub mod in_list;
 pub mod page;
 pub mod schema;
+pub mod stats;
 pub mod types;
 
 use std::path::Path;
@@ -23,6 +25,8 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
 use crate::ops::metrics::Metrics;
+pub use in_list::{in_list, InList};
+pub use stats::{Counts, Stats};
 
 /// SQLite is listed last: the derive tries variants in order when it establishes from a
 /// URL, and SQLite would accept any string as a file name.
@@ -93,10 +97,20 @@ impl Target {
     /// Opens one connection, set up as every pooled connection is. The error is the
     /// driver's own message (libpq's for PostgreSQL), which is what an operator needs.
     pub fn connect(&self) -> Result<DbConnection, String> {
+        self.connect_counted(None)
+    }
+
+    /// [`Target::connect`], reporting what the connection runs to `stats`.
+    pub fn connect_counted(&self, stats: Option<&Stats>) -> Result<DbConnection, String> {
         match self {
-            Target::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Pg)
-                .map_err(|e| e.to_string().trim().to_string()),
+            Target::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(url).map_err(|e| e.to_string().trim().to_string())?;
+                if let Some(stats) = stats {
+                    conn.set_instrumentation(stats.instrument());
+                }
+                Ok(DbConnection::Pg(conn))
+            }
             Target::Sqlite(path) => {
                 private_file(Path::new(path))?;
                 let mut conn = SqliteConnection::establish(path).map_err(|e| e.to_string())?;
@@ -105,9 +119,15 @@ impl Target {
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;"
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA temp_store = MEMORY;"
                 ))
                 .map_err(|e| e.to_string())?;
+                // After the set-up, so that a request's count does not depend on whether
+                // its connection was new.
+                if let Some(stats) = stats {
+                    conn.set_instrumentation(stats.instrument());
+                }
                 Ok(DbConnection::Sqlite(conn))
             }
         }
@@ -153,6 +173,7 @@ fn private_file(path: &Path) -> Result<(), String> {
 #[derive(Debug)]
 pub struct ConnectionManager {
     target: Target,
+    stats: Stats,
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -161,7 +182,7 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
         self.target
-            .connect()
+            .connect_counted(Some(&self.stats))
             .map_err(|e| diesel::r2d2::Error::ConnectionError(ConnectionError::BadConnection(e)))
     }
 
@@ -194,24 +215,26 @@ where
     E: From<diesel::result::Error>,
 {
     type Tm = <DbConnection as Connection>::TransactionManager;
+    take_writer_turn();
     match conn {
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
         }
         DbConnection::Pg(_) => Tm::begin_transaction(conn)?,
     }
-    match f(conn) {
-        Ok(value) => {
-            Tm::commit_transaction(conn)?;
-            Ok(value)
-        }
+    let result = match f(conn) {
+        Ok(value) => Tm::commit_transaction(conn)
+            .map(|()| value)
+            .map_err(E::from),
         Err(e) => {
             if let Err(rollback) = Tm::rollback_transaction(conn) {
                 tracing::error!(error = %rollback, "rollback failed");
             }
             Err(e)
         }
-    }
+    };
+    give_up_writer_turn();
+    result
 }
 
 /// The pool plus the metrics it feeds; cheap to clone.
@@ -219,13 +242,89 @@ where
 pub struct Db {
     pool: Pool,
     metrics: Metrics,
+    stats: Stats,
     backend: &'static str,
+    /// One permit per pooled connection. A request waits for one on the executor, where
+    /// waiting costs no thread, before it hops to the blocking pool: so at most as many
+    /// blocking threads work the database as there are connections, and a checkout
+    /// never waits on a blocking thread.
+    slots: Arc<tokio::sync::Semaphore>,
+    /// How long a request waits for a slot before it is told 503.
+    timeout: Duration,
     /// SQLite only: one permit for the one writer SQLite allows ([`Db::writing`]).
     writer: Option<Arc<tokio::sync::Semaphore>>,
 }
 
+/// This blocking thread's place in the writers' queue, while it does work that writes
+/// ([`Db::writing`]).
+enum Turn {
+    /// Work that does not write through the queue (reads, the CLI, tests' connections).
+    Outside,
+    /// The turn is held: this thread may write.
+    Held(tokio::sync::OwnedSemaphorePermit),
+    /// Given up at the end of a transaction; a further transaction of the same work
+    /// queues again.
+    GivenUp(Arc<tokio::sync::Semaphore>),
+}
+
+thread_local! {
+    /// Held by [`Db::writing`]'s work and given up by [`write_tx`] as soon as its
+    /// transaction ends: what the work does after its commit (building a view,
+    /// serialising an answer) does not keep the next writer waiting, and work that
+    /// writes several times queues once per transaction.
+    static WRITER_TURN: std::cell::RefCell<Turn> = const { std::cell::RefCell::new(Turn::Outside) };
+}
+
+/// A hop's hold on [`WRITER_TURN`]: whatever the work leaves there is dropped when the
+/// hop ends, even by a panic, so a turn never outlives its work.
+struct TurnScope;
+
+impl TurnScope {
+    fn enter(turn: Option<tokio::sync::OwnedSemaphorePermit>) -> TurnScope {
+        WRITER_TURN.with(|held| *held.borrow_mut() = turn.map_or(Turn::Outside, Turn::Held));
+        TurnScope
+    }
+}
+
+impl Drop for TurnScope {
+    fn drop(&mut self) {
+        WRITER_TURN.with(|held| *held.borrow_mut() = Turn::Outside);
+    }
+}
+
+/// Before a write transaction: a thread that gave its turn up queues again (rare: work
+/// with two transactions in one hop, such as a job's claim and its run).
+fn take_writer_turn() {
+    WRITER_TURN.with(|turn| {
+        let mut turn = turn.borrow_mut();
+        if let Turn::GivenUp(queue) = &*turn {
+            let queue = queue.clone();
+            // On a blocking thread of the runtime: blocking here is allowed.
+            let acquired = tokio::runtime::Handle::try_current()
+                .ok()
+                .and_then(|rt| rt.block_on(queue.acquire_owned()).ok());
+            *turn = match acquired {
+                Some(permit) => Turn::Held(permit),
+                None => Turn::Outside,
+            };
+        }
+    });
+}
+
+/// After a write transaction: gives the turn to the next writer.
+fn give_up_writer_turn() {
+    WRITER_TURN.with(|turn| {
+        let mut turn = turn.borrow_mut();
+        if let Turn::Held(permit) = &*turn {
+            let queue = permit.semaphore().clone();
+            *turn = Turn::GivenUp(queue);
+        }
+    });
+}
+
 impl Db {
     pub fn new(target: &Target, size: u32, timeout: Duration, metrics: Metrics) -> Self {
+        let stats = Stats::default();
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .connection_timeout(timeout)
@@ -237,11 +336,15 @@ impl Db {
             .test_on_check_out(false)
             .build_unchecked(ConnectionManager {
                 target: target.clone(),
+                stats: stats.clone(),
             });
         Db {
             pool,
             metrics,
+            stats,
             backend: target.backend_name(),
+            slots: Arc::new(tokio::sync::Semaphore::new(size as usize)),
+            timeout,
             writer: matches!(target, Target::Sqlite(_))
                 .then(|| Arc::new(tokio::sync::Semaphore::new(1))),
         }
@@ -249,6 +352,11 @@ impl Db {
 
     pub fn backend(&self) -> &'static str {
         self.backend
+    }
+
+    /// What this pool's connections have been asked (statements, transactions).
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     pub fn pool_state(&self) -> r2d2::State {
@@ -271,6 +379,21 @@ impl Db {
         })
     }
 
+    /// Waits, on the executor, for a connection slot (at most the pool timeout).
+    async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        let started = Instant::now();
+        let acquired = tokio::time::timeout(self.timeout, self.slots.clone().acquire_owned()).await;
+        match acquired {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(AppError::internal("the connection slots are closed")),
+            Err(_) => {
+                self.metrics.observe_pool_wait(started.elapsed(), true);
+                tracing::warn!("database pool exhausted: no connection slot in time");
+                Err(AppError::Unavailable)
+            }
+        }
+    }
+
     /// Runs diesel work on one pooled connection, in one trip to the blocking thread pool.
     /// A request resolves its caller and does its work inside one such call (see
     /// [`crate::auth::Caller::run`]): one hop, one connection.
@@ -279,20 +402,36 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        self.hop(None, f).await
+    }
+
+    async fn hop<T, F>(
+        &self,
+        turn: Option<tokio::sync::OwnedSemaphorePermit>,
+        f: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let slot = self.slot().await?;
         let db = self.clone();
         // The request's span goes along, so what the work logs carries the request id.
         let span = tracing::Span::current();
         actix_web::web::block(move || {
             let _entered = span.enter();
-            let mut conn = db.get()?;
-            f(&mut conn)
+            let _slot = slot;
+            let _turn = TurnScope::enter(turn);
+            db.get().and_then(|mut conn| f(&mut conn))
         })
         .await
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
     }
 
     /// Runs work that writes, like [`Db::read`], after waiting its turn among this
-    /// process's writers on SQLite.
+    /// process's writers on SQLite. The turn ends when the work's write transaction
+    /// ([`write_tx`]) commits or rolls back, so one turn covers one transaction: work
+    /// that writes several times (a batch) takes a turn for each.
     ///
     /// Why: SQLite allows one writer; a second one waits in SQLite's busy handler, which
     /// sleeps in steps of up to 100 ms, so under concurrent writes the slowest ones waited
@@ -305,16 +444,17 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let _turn = match &self.writer {
+        let turn = match &self.writer {
             Some(writer) => Some(
                 writer
-                    .acquire()
+                    .clone()
+                    .acquire_owned()
                     .await
                     .map_err(|_| AppError::internal("the writer queue is closed"))?,
             ),
             None => None,
         };
-        self.read(f).await
+        self.hop(turn, f).await
     }
 
     /// Runs diesel work in a write transaction ([`write_tx`]) on the blocking thread pool.

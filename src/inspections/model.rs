@@ -322,6 +322,7 @@ pub fn create(
         .validate()
         .map_err(|e| prefixed(e, key))?;
         let (raised, _) = crate::rectifications::model::create(conn, actor, &draft, at)
+            .and_then(|reported| reported.numbered(conn, at.now))
             .map_err(|e| prefixed(e, key))?;
         diesel::insert_into(inspection_items::table)
             .values((

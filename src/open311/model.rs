@@ -755,6 +755,7 @@ pub fn create_request(
         patrol_id: None,
     };
     let (row, _) = crate::rectifications::model::create(conn, &reporter.actor(), &item, at)
+        .and_then(|reported| reported.numbered(conn, at.now))
         .map_err(|e| match e {
             AppError::Validation(errors) if errors.iter().any(|e| e.field == "grid_id") => {
                 Failure::bad(

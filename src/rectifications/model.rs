@@ -449,43 +449,46 @@ fn route(
     Ok(rules::route(&category.routing(), &chain))
 }
 
-/// The next number of the year `now` falls in. Taken inside the creating transaction
-/// (which holds the write lock on SQLite, and the year's row lock on PostgreSQL until it
-/// commits), so no two items share a number and a rolled-back report gives its back.
+/// Takes the next number of the year `now` falls in: one statement, which increments the
+/// year's counter and returns it. The counter's row stays locked (on PostgreSQL; SQLite
+/// has one writer anyway) until the transaction ends, so no two items share a number
+/// and a rolled-back report gives its number back: numbers have no gaps. Because the row
+/// is every report's, it is taken as late as possible — see [`Reported::number`].
 fn next_number(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<String> {
     let year = rules::number_year(now);
-    crate::on_backend!(conn, |c| diesel::insert_into(rectification_numbers::table)
-        .values((
-            rectification_numbers::year.eq(year),
-            rectification_numbers::last.eq(0),
-        ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    diesel::update(rectification_numbers::table.filter(rectification_numbers::year.eq(year)))
-        .set(rectification_numbers::last.eq(rectification_numbers::last + 1))
-        .execute(conn)?;
-    let last: i32 = rectification_numbers::table
-        .filter(rectification_numbers::year.eq(year))
-        .select(rectification_numbers::last)
-        .get_result(conn)?;
+    let last: i32 =
+        crate::on_backend!(conn, |c| diesel::insert_into(rectification_numbers::table)
+            .values((
+                rectification_numbers::year.eq(year),
+                rectification_numbers::last.eq(1),
+            ))
+            .on_conflict(rectification_numbers::year)
+            .do_update()
+            .set(rectification_numbers::last.eq(rectification_numbers::last + 1))
+            .returning(rectification_numbers::last)
+            .get_result(c))?;
     Ok(rules::number(year, last))
 }
 
-/// Open items of `category` within `radius_m` of the point, nearest first (except
-/// `except`), among those the caller sees.
+/// The number an item holds until [`Reported::number`] gives it its own: unique (it
+/// names the item's id) and never shown outside the transaction that made it.
+fn provisional_number(id: RectificationId) -> String {
+    format!("ZG-PENDING-{id}")
+}
+
+/// Open items of `category` within `radius_m` of the point, nearest first, among those
+/// the caller sees.
 pub fn nearby_open(
     conn: &mut DbConnection,
     subject: &Subject,
     category: CategoryId,
     (lon, lat): (f64, f64),
     radius_m: f64,
-    except: RectificationId,
 ) -> AppResult<Vec<PossibleDuplicate>> {
     let b = rules::bbox_around(lon, lat, radius_m);
     let mut q = rectifications::table
         .filter(rectifications::category_id.eq(category))
         .filter(rectifications::status.eq_any(ItemStatus::OPEN))
-        .filter(rectifications::id.ne(except))
         .filter(rectifications::lon.between(b.min_lon, b.max_lon))
         .filter(rectifications::lat.between(b.min_lat, b.max_lat))
         .select((
@@ -592,7 +595,7 @@ pub fn create(
     actor: &Actor,
     draft: &ItemDraft,
     at: Reporting,
-) -> AppResult<(ItemRow, Vec<PossibleDuplicate>)> {
+) -> AppResult<Reported> {
     let now = at.now;
     let category = crate::categories::model::referenced(conn, draft.category_id, "category_id")?;
     let problems = check_attribute_values(&category.attribute_specs()?, &draft.attributes);
@@ -624,9 +627,17 @@ pub fn create(
         None => now + TimeDelta::hours(i64::from(category.deadline_hours)),
     };
     let unit_id = route(conn, &category, &grid)?;
+    // Before the item exists, so that it does not find itself.
+    let nearby = nearby_open(
+        conn,
+        &actor.subject,
+        category.id,
+        (draft.lon, draft.lat),
+        at.duplicate_radius_m,
+    )?;
     let row = ItemRow {
         id: draft.id,
-        number: next_number(conn, now)?,
+        number: provisional_number(draft.id),
         source: draft.source,
         category_id: category.id,
         description: draft.description.clone(),
@@ -673,20 +684,53 @@ pub fn create(
     if let Some(patrol) = draft.patrol_id {
         crate::patrols::model::link_item(conn, actor, patrol, row.id)?;
     }
-    events::record(
-        conn,
-        now,
-        Change::created(Entity::Rectification, row.id, actor.id, &row).entered(row.status),
-    )?;
-    let nearby = nearby_open(
-        conn,
-        &actor.subject,
-        category.id,
-        (row.lon, row.lat),
-        at.duplicate_radius_m,
-        row.id,
-    )?;
-    Ok((row, nearby))
+    Ok(Reported {
+        row,
+        nearby,
+        reporter: actor.id,
+    })
+}
+
+/// A report filed but not yet numbered: what [`create`] leaves. Its number and its
+/// `created` event come last ([`Reported::number`]), so that the year's counter, which
+/// every report takes, is held for as short a time as possible — not across the views,
+/// the duplicate search or the answer built before it.
+#[derive(Debug)]
+#[must_use = "a report holds a provisional number until `number` is called"]
+pub struct Reported {
+    /// The stored row (its number provisional until numbered).
+    pub row: ItemRow,
+    /// Open items of the same category nearby.
+    pub nearby: Vec<PossibleDuplicate>,
+    reporter: UserId,
+}
+
+impl Reported {
+    /// Gives the item the next number of its year and records its `created` event: the
+    /// last statements of the report's transaction but the answer's own.
+    pub fn number(self, conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<ItemRow> {
+        let mut row = self.row;
+        row.number = next_number(conn, now)?;
+        diesel::update(rectifications::table.find(row.id))
+            .set(rectifications::number.eq(&row.number))
+            .execute(conn)?;
+        events::record(
+            conn,
+            now,
+            Change::created(Entity::Rectification, row.id, self.reporter, &row).entered(row.status),
+        )?;
+        Ok(row)
+    }
+
+    /// [`Reported::number`], for callers that need no view before it.
+    pub fn numbered(
+        self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+    ) -> AppResult<(ItemRow, Vec<PossibleDuplicate>)> {
+        let nearby = self.nearby.clone();
+        Ok((self.number(conn, now)?, nearby))
+    }
 }
 
 /// Writes `next` over `current` if nobody changed it since (`version`), with its event.

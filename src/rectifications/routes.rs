@@ -90,9 +90,11 @@ pub(crate) fn create(
             now,
             duplicate_radius_m: work.duplicate_radius_m,
         };
-        let (row, nearby) = model::create(conn, actor, &draft, at)?;
-        let mut view = model::view(conn, row, now, &work.warnings)?;
-        view.possible_duplicates = Some(nearby);
+        let reported = model::create(conn, actor, &draft, at)?;
+        // The view first, the number last: see `model::Reported`.
+        let mut view = model::view(conn, reported.row.clone(), now, &work.warnings)?;
+        view.possible_duplicates = Some(reported.nearby.clone());
+        view.number = reported.number(conn, now)?.number;
         Reply::created("rectifications", view.id, &view, Some(view.version))
     })
 }

@@ -344,7 +344,8 @@ pub(super) fn load(
                 now: at,
                 duplicate_radius_m: 0.0,
             };
-            let (mut row, _) = rectifications::model::create(conn, &reporter, &draft, reporting)?;
+            let (mut row, _) = rectifications::model::create(conn, &reporter, &draft, reporting)?
+                .numbered(conn, at)?;
             for step in &item.steps {
                 let actor = acting.as_user(conn, &step.by)?;
                 let at = step.at.at(now);

@@ -1,0 +1,102 @@
+//! `column IN (values)` with the values bound as **one** parameter, so that the statement
+//! is the same whatever their number: `= ANY($1)` with an array on PostgreSQL, and
+//! `IN (SELECT value FROM json_each(?))` with a JSON array on SQLite.
+//!
+//! Why: diesel's `eq_any` renders one placeholder per value on SQLite and marks the
+//! statement unsafe to cache, so every call prepares it again; a page's names, categories
+//! and photos are looked up that way on every list request.
+
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Array, Bool, Text};
+use diesel::sqlite::Sqlite;
+use diesel::QueryResult;
+
+use crate::db::Backend;
+
+/// `column IN (values)`; see the module docs. Values are text (ids, codes).
+#[derive(Debug, Clone)]
+pub struct InList<C, T> {
+    column: C,
+    values: Vec<T>,
+    /// The values as a JSON array, for SQLite.
+    json: String,
+}
+
+/// `column IN (values)` as one bound parameter.
+pub fn in_list<C, T>(column: C, values: impl IntoIterator<Item = T>) -> InList<C, T>
+where
+    C: Expression<SqlType = Text>,
+    T: std::fmt::Display,
+{
+    let values: Vec<T> = values.into_iter().collect();
+    let texts: Vec<String> = values.iter().map(ToString::to_string).collect();
+    let json = serde_json::to_string(&texts).unwrap_or_else(|_| "[]".into());
+    InList {
+        column,
+        values,
+        json,
+    }
+}
+
+impl<C, T> Expression for InList<C, T>
+where
+    C: Expression,
+{
+    type SqlType = Bool;
+}
+
+impl<QS, C, T> AppearsOnTable<QS> for InList<C, T> where C: AppearsOnTable<QS> {}
+impl<QS, C, T> SelectableExpression<QS> for InList<C, T> where C: SelectableExpression<QS> {}
+
+impl<C, T> ValidGrouping<()> for InList<C, T> {
+    type IsAggregate = diesel::expression::is_aggregate::No;
+}
+
+impl<C, T> QueryId for InList<C, T> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C, T> QueryFragment<Pg> for InList<C, T>
+where
+    C: QueryFragment<Pg>,
+    [T]: ToSql<Array<Text>, Pg>,
+    T: std::fmt::Debug,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("(");
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" = ANY(");
+        out.push_bind_param::<Array<Text>, [T]>(self.values.as_slice())?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<C, T> QueryFragment<Sqlite> for InList<C, T>
+where
+    C: QueryFragment<Sqlite>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql("(");
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (SELECT value FROM json_each(");
+        out.push_bind_param::<Text, String>(&self.json)?;
+        out.push_sql(")))");
+        Ok(())
+    }
+}
+
+impl<C, T> QueryFragment<Backend> for InList<C, T>
+where
+    C: QueryFragment<Sqlite> + QueryFragment<Pg>,
+    [T]: ToSql<Array<Text>, Pg>,
+    T: std::fmt::Debug,
+{
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Backend>) -> QueryResult<()> {
+        Backend::walk_variant_ast(self, pass)
+    }
+}
