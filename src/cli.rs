@@ -149,11 +149,11 @@ pub fn list(conn: &mut DbConnection, role: Option<Role>) -> Result<String, Strin
         "username", "role", "unit", "active", "locked until"
     );
     let mut paging = db::page::Paging {
-        page: 1,
         per_page: db::page::MAX_PER_PAGE,
+        ..db::page::Paging::default()
     };
     loop {
-        let listed = users::model::list(conn, &admin, &filter, paging).map_err(describe)?;
+        let listed = users::model::list(conn, &admin, &filter, &paging).map_err(describe)?;
         for user in &listed.items {
             let unit = units::model::find(conn, user.unit_id).map_err(describe)?;
             let locked = throttle::locked_until(conn, &user.username)
@@ -169,7 +169,7 @@ pub fn list(conn: &mut DbConnection, role: Option<Role>) -> Result<String, Strin
                 locked
             );
         }
-        if paging.page * paging.per_page >= listed.total {
+        if !listed.has_more {
             break;
         }
         paging.page += 1;

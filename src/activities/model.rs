@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::activities::forms::{ActivityDraft, ActivityFilter};
 use crate::auth::scope::{self, Subject};
 use crate::auth::{Action, Actor, Resource};
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{activities, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -239,7 +239,7 @@ pub fn list(
     conn: &mut DbConnection,
     subject: &Subject,
     filter: &ActivityFilter,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<ActivityRow>> {
     let under = match filter.unit_id {
         Some(unit) => match scope::path_of(conn, unit)? {
@@ -250,7 +250,7 @@ pub fn list(
     };
     let query = || {
         let mut q = activities::table
-            .select((ActivityRow::as_select(), page::total()))
+            .select(ActivityRow::as_select())
             .into_boxed();
         if let Some(visible) = scope::visible_units(subject) {
             q = q.filter(activities::unit_id.eq_any(visible));
@@ -276,10 +276,8 @@ pub fn list(
         }
         q
     };
-    paginate(
-        conn,
-        query,
-        |q| q.order((activities::date.desc(), activities::id.desc())),
-        paging,
-    )
+    let order = Order::new("date_desc")
+        .desc(activities::date, |r: &ActivityRow| r.date)
+        .desc(activities::id, |r| r.id);
+    paginate(conn, query, &order, paging)
 }

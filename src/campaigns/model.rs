@@ -11,7 +11,7 @@ use crate::campaigns::forms::{
     CampaignFilter, CampaignSort, CampaignTransition, CampaignUpdate, NewCampaign,
 };
 use crate::campaigns::rules::{self, CampaignKind, CampaignStatus};
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{campaigns, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -366,7 +366,7 @@ pub fn list(
     conn: &mut DbConnection,
     subject: &Subject,
     filter: &CampaignFilter,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<CampaignRow>> {
     let under = match filter.unit_id {
         Some(unit) => match scope::path_of(conn, unit)? {
@@ -377,7 +377,7 @@ pub fn list(
     };
     let query = || {
         let mut q = campaigns::table
-            .select((CampaignRow::as_select(), page::total()))
+            .select(CampaignRow::as_select())
             .into_boxed();
         if let (Some(visible), Some(with_tasks)) = (
             scope::visible_units(subject),
@@ -413,19 +413,20 @@ pub fn list(
         }
         q
     };
-    paginate(
-        conn,
-        query,
-        |q| match filter.sort {
-            CampaignSort::StartsOnDesc => {
-                q.order((campaigns::starts_on.desc(), campaigns::id.desc()))
-            }
-            CampaignSort::StartsOn => q.order((campaigns::starts_on.asc(), campaigns::id.asc())),
-            CampaignSort::Name => q.order((campaigns::name.asc(), campaigns::id.asc())),
-            CampaignSort::UpdatedAtDesc => {
-                q.order((campaigns::updated_at.desc(), campaigns::id.desc()))
-            }
-        },
-        paging,
-    )
+    let order = Order::new(format!("{:?}", filter.sort));
+    let order = match filter.sort {
+        CampaignSort::StartsOnDesc => order
+            .desc(campaigns::starts_on, |r: &CampaignRow| r.starts_on)
+            .desc(campaigns::id, |r| r.id),
+        CampaignSort::StartsOn => order
+            .asc(campaigns::starts_on, |r: &CampaignRow| r.starts_on)
+            .asc(campaigns::id, |r| r.id),
+        CampaignSort::Name => order
+            .asc(campaigns::name, |r: &CampaignRow| r.name.clone())
+            .asc(campaigns::id, |r| r.id),
+        CampaignSort::UpdatedAtDesc => order
+            .desc(campaigns::updated_at, |r: &CampaignRow| r.updated_at)
+            .desc(campaigns::id, |r| r.id),
+    };
+    paginate(conn, query, &order, paging)
 }

@@ -87,13 +87,13 @@ pub async fn list_campaigns(
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadWork)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
-            let listed = model::list(conn, &actor.subject, &filter, paging)?;
+            let listed = model::list(conn, &actor.subject, &filter, &paging)?;
             let now = work.clock.now();
             let listed = listed.try_map_all(|rows| model::views(conn, rows, now))?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Get a campaign, with its `ETag`.
@@ -241,9 +241,9 @@ pub async fn campaign_events(
             let placed = model::find(conn, id.0)?;
             model::readable(conn, actor, &placed)?;
             let paging = query.page.validate()?;
-            let listed = events::list(conn, Entity::Campaign, placed.row.id.as_str(), paging)?;
+            let listed = events::list(conn, Entity::Campaign, placed.row.id.as_str(), &paging)?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::auth::{Actor, Resource};
 use crate::categories::forms::{CategoryDraft, CategoryFilter};
 use crate::categories::rules::{AttributeSpec, Routing, Severity};
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{categories, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -328,11 +328,11 @@ pub fn update(
 pub fn list(
     conn: &mut DbConnection,
     filter: &CategoryFilter,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<CategoryRow>> {
     let query = || {
         let mut q = categories::table
-            .select((CategoryRow::as_select(), page::total()))
+            .select(CategoryRow::as_select())
             .into_boxed();
         if let Some(active) = filter.active {
             q = q.filter(categories::active.eq(active));
@@ -348,7 +348,10 @@ pub fn list(
         }
         q
     };
-    paginate(conn, query, |q| q.order(categories::code.asc()), paging)
+    let order = Order::new("code")
+        .asc(categories::code, |r: &CategoryRow| r.code.clone())
+        .asc(categories::id, |r| r.id);
+    paginate(conn, query, &order, paging)
 }
 
 /// The categories among `ids` (everyone reads them all; what the sync feed sends).

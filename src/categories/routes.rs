@@ -84,12 +84,12 @@ pub async fn list_categories(
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadOrg)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
-            let listed = model::list(conn, &filter, paging)?;
+            let listed = model::list(conn, &filter, &paging)?;
             let listed = listed.try_map_all(|rows| model::views(conn, rows))?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Get a category, with its `ETag`.

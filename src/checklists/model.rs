@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::auth::{Actor, Resource};
 use crate::checklists::forms::ChecklistDraft;
 use crate::checklists::rules::ChecklistItem;
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{checklist_versions, checklists, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
@@ -299,20 +299,23 @@ pub fn referenced(
 pub fn list(
     conn: &mut DbConnection,
     kind: Option<&str>,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<ChecklistRow>> {
+    let order = Order::new("name")
+        .asc(checklists::name, |r: &ChecklistRow| r.name.clone())
+        .asc(checklists::id, |r| r.id);
     paginate(
         conn,
         || {
             let mut q = checklists::table
-                .select((ChecklistRow::as_select(), page::total()))
+                .select(ChecklistRow::as_select())
                 .into_boxed();
             if let Some(kind) = kind {
                 q = q.filter(checklists::kind.eq(kind.to_string()));
             }
             q
         },
-        |q| q.order((checklists::name.asc(), checklists::id.asc())),
+        &order,
         paging,
     )
 }

@@ -91,12 +91,12 @@ pub async fn list_checklists(
                     "must be at most 32 characters",
                 ));
             }
-            let listed = model::list(conn, kind.as_deref(), paging)?;
+            let listed = model::list(conn, kind.as_deref(), &paging)?;
             let listed = listed.try_map_all(|rows| model::views(conn, rows))?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Get a checklist at its latest version, or at `version`, with its `ETag`.

@@ -12,7 +12,7 @@ use crate::auth::policy::{self, Denial};
 use crate::auth::scope::{self, Subject};
 use crate::auth::{Action, Actor, Resource};
 use crate::campaigns;
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{campaigns as campaign_table, directives, units};
 use crate::db::{self, DbConnection};
 use crate::directives::forms::{
@@ -429,11 +429,11 @@ pub fn list(
     conn: &mut DbConnection,
     subject: &Subject,
     filter: &DirectiveFilter,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<DirectiveRow>> {
     let query = || {
         let mut q = directives::table
-            .select((DirectiveRow::as_select(), page::total()))
+            .select(DirectiveRow::as_select())
             .into_boxed();
         if let (Some(visible), Some(with_tasks)) = (
             scope::visible_units(subject),
@@ -464,36 +464,30 @@ pub fn list(
         }
         q
     };
-    let rank = || {
-        use diesel::sql_types::Integer;
-        diesel::dsl::case_when(
-            directives::priority.eq(Priority::Urgent),
-            Priority::Urgent.rank().into_sql::<Integer>(),
-        )
-        .when(
-            directives::priority.eq(Priority::High),
-            Priority::High.rank().into_sql::<Integer>(),
-        )
-        .otherwise(Priority::Normal.rank().into_sql::<Integer>())
-    };
-    paginate(
-        conn,
-        query,
-        |q| match filter.sort {
-            DirectiveSort::CreatedAtDesc => {
-                q.order((directives::created_at.desc(), directives::id.desc()))
-            }
-            DirectiveSort::CreatedAt => {
-                q.order((directives::created_at.asc(), directives::id.asc()))
-            }
-            DirectiveSort::PriorityDesc => q.order((
-                rank().desc(),
-                directives::created_at.desc(),
-                directives::id.desc(),
-            )),
-        },
-        paging,
+    use diesel::sql_types::Integer;
+    let rank = diesel::dsl::case_when(
+        directives::priority.eq(Priority::Urgent),
+        Priority::Urgent.rank().into_sql::<Integer>(),
     )
+    .when(
+        directives::priority.eq(Priority::High),
+        Priority::High.rank().into_sql::<Integer>(),
+    )
+    .otherwise(Priority::Normal.rank().into_sql::<Integer>());
+    let order = Order::new(format!("{:?}", filter.sort));
+    let order = match filter.sort {
+        DirectiveSort::CreatedAtDesc => order
+            .desc(directives::created_at, |r: &DirectiveRow| r.created_at)
+            .desc(directives::id, |r| r.id),
+        DirectiveSort::CreatedAt => order
+            .asc(directives::created_at, |r: &DirectiveRow| r.created_at)
+            .asc(directives::id, |r| r.id),
+        DirectiveSort::PriorityDesc => order
+            .desc(rank, |r: &DirectiveRow| r.priority.rank())
+            .desc(directives::created_at, |r| r.created_at)
+            .desc(directives::id, |r| r.id),
+    };
+    paginate(conn, query, &order, paging)
 }
 
 /// The directives a meeting issued, oldest first (for `GET /meetings/{id}`).

@@ -93,12 +93,12 @@ pub async fn list_directives(
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadWork)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
-            let listed = model::list(conn, &actor.subject, &filter, paging)?;
+            let listed = model::list(conn, &actor.subject, &filter, &paging)?;
             let listed = listed.try_map_all(|rows| model::views(conn, rows, work.clock.now()))?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Get a directive with its progress and task counts, and its `ETag`.
@@ -239,9 +239,9 @@ pub async fn directive_events(
             let placed = model::find(conn, id.0)?;
             model::readable(conn, actor, &placed)?;
             let paging = query.page.validate()?;
-            let listed = events::list(conn, Entity::Directive, placed.row.id.as_str(), paging)?;
+            let listed = events::list(conn, Entity::Directive, placed.row.id.as_str(), &paging)?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }

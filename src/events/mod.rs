@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::events;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -208,21 +208,19 @@ pub fn list(
     conn: &mut DbConnection,
     entity: Entity,
     entity_id: &str,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<Event>> {
     let query = || {
         events::table
             .filter(events::entity.eq(entity))
             .filter(events::entity_id.eq(entity_id.to_string()))
-            .select((EventRow::as_select(), page::total()))
+            .select(EventRow::as_select())
             .into_boxed()
     };
-    let listed = paginate(
-        conn,
-        query,
-        |q| q.order((events::at.asc(), events::id.asc())),
-        paging,
-    )?;
+    let order = Order::new("at")
+        .asc(events::at, |r: &EventRow| r.at)
+        .asc(events::id, |r| r.id);
+    let listed = paginate(conn, query, &order, paging)?;
     let names = Names::load(conn, [], listed.items.iter().filter_map(|e| e.actor_id))?;
     Ok(listed.map(|row| Event {
         actor_name: names.user_opt(row.actor_id),

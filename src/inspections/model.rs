@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::auth::scope::{self, Subject};
 use crate::auth::{Action, Actor, Resource};
 use crate::checklists::rules;
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{checklists, inspection_items, inspections, sites, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
@@ -390,13 +390,13 @@ pub fn list(
     conn: &mut DbConnection,
     subject: &Subject,
     filter: &InspectionQuery,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<InspectionRow>> {
     paginate(
         conn,
         || {
             let mut q = inspections::table
-                .select((InspectionRow::as_select(), page::total()))
+                .select(InspectionRow::as_select())
                 .into_boxed();
             if let (Some(by_unit), Some(by_grid)) =
                 (scope::visible_units(subject), scope::visible_units(subject))
@@ -424,7 +424,9 @@ pub fn list(
             }
             q
         },
-        |q| q.order((inspections::created_at.desc(), inspections::id.desc())),
+        &Order::new("created_at_desc")
+            .desc(inspections::created_at, |r: &InspectionRow| r.created_at)
+            .desc(inspections::id, |r| r.id),
         paging,
     )
 }

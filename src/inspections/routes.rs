@@ -99,12 +99,12 @@ pub async fn list_inspections(
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadWork)?;
             let paging = query.page.validate()?;
-            let listed = model::list(conn, &actor.subject, &query.filter, paging)?;
+            let listed = model::list(conn, &actor.subject, &query.filter, &paging)?;
             let listed = listed.try_map_all(|rows| model::views(conn, rows))?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Get an inspection, with its `ETag`.

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::scope::{self, Subject};
 use crate::auth::{Action, Actor, Resource};
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{meeting_units, meetings, units};
 use crate::db::{self, DbConnection};
 use crate::directives::model::Directive;
@@ -359,12 +359,10 @@ pub fn list(
     conn: &mut DbConnection,
     subject: &Subject,
     filter: &MeetingFilter,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<MeetingRow>> {
     let query = || {
-        let mut q = meetings::table
-            .select((MeetingRow::as_select(), page::total()))
-            .into_boxed();
+        let mut q = meetings::table.select(MeetingRow::as_select()).into_boxed();
         if let (Some(visible), Some(attended)) =
             (scope::visible_units(subject), scope::visible_units(subject))
         {
@@ -400,10 +398,8 @@ pub fn list(
         }
         q
     };
-    paginate(
-        conn,
-        query,
-        |q| q.order((meetings::held_at.desc(), meetings::id.desc())),
-        paging,
-    )
+    let order = Order::new("held_at_desc")
+        .desc(meetings::held_at, |r: &MeetingRow| r.held_at)
+        .desc(meetings::id, |r| r.id);
+    paginate(conn, query, &order, paging)
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Role;
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{notifications, tasks, users};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -164,30 +164,27 @@ pub fn list(
     conn: &mut DbConnection,
     user: UserId,
     unread_only: bool,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<Notification>> {
     let query = || {
         let mut q = notifications::table
             .filter(notifications::user_id.eq(user))
-            .select((NotificationRow::as_select(), page::total()))
+            .select(NotificationRow::as_select())
             .into_boxed();
         if unread_only {
             q = q.filter(notifications::read_at.is_null());
         }
         q
     };
-    let listed = paginate(
-        conn,
-        query,
-        |q| {
-            q.order((
-                notifications::read_at.is_not_null(),
-                notifications::created_at.desc(),
-                notifications::id.desc(),
-            ))
-        },
-        paging,
-    )?;
+    // Unread first, then newest first.
+    let order = Order::new("unread_first")
+        .asc(
+            notifications::read_at.is_not_null(),
+            |r: &NotificationRow| r.read_at.is_some(),
+        )
+        .desc(notifications::created_at, |r| r.created_at)
+        .desc(notifications::id, |r| r.id);
+    let listed = paginate(conn, query, &order, paging)?;
     Ok(listed.map(Notification::from))
 }
 

@@ -40,10 +40,13 @@ pub async fn list_notifications(
             actor.require(Action::ReadWork)?;
             let paging = query.page.validate()?;
             let unread = query.filter.unread.unwrap_or(false);
-            Ok((notifications::list(conn, actor.id, unread, paging)?, paging))
+            Ok((
+                notifications::list(conn, actor.id, unread, &paging)?,
+                paging,
+            ))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Mark one of the caller's notifications read.

@@ -15,7 +15,7 @@ use crate::auth::scope::Subject;
 use crate::auth::{Actor, Role};
 use crate::categories::model::CategoryRow;
 use crate::categories::rules::AttributeType;
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{
     categories, events, open311_keys, open311_reports, rectifications, units, users,
 };
@@ -597,18 +597,12 @@ pub fn revoke_key(
 }
 
 /// The keys, newest first.
-pub fn list_keys(conn: &mut DbConnection, paging: Paging) -> AppResult<Listed<KeyRow>> {
-    let query = || {
-        open311_keys::table
-            .select((KeyRow::as_select(), page::total()))
-            .into_boxed()
-    };
-    paginate(
-        conn,
-        query,
-        |q| q.order((open311_keys::created_at.desc(), open311_keys::id.desc())),
-        paging,
-    )
+pub fn list_keys(conn: &mut DbConnection, paging: &Paging) -> AppResult<Listed<KeyRow>> {
+    let query = || open311_keys::table.select(KeyRow::as_select()).into_boxed();
+    let order = Order::new("created_at_desc")
+        .desc(open311_keys::created_at, |r: &KeyRow| r.created_at)
+        .desc(open311_keys::id, |r| r.id);
+    paginate(conn, query, &order, paging)
 }
 
 /// A key that works, with the account its reports are filed as.

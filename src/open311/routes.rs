@@ -452,12 +452,12 @@ pub async fn list_keys(
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ManageOpen311Keys)?;
             let paging = query.page.validate()?;
-            let listed = model::list_keys(conn, paging)?;
+            let listed = model::list_keys(conn, &paging)?;
             let listed = listed.try_map_all(|rows| model::key_views(conn, rows))?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Get an API key (admins), without the key itself.

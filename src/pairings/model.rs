@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::scope::{self, Subject};
 use crate::auth::Resource;
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{pairings, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -190,12 +190,10 @@ pub fn list(
     conn: &mut DbConnection,
     subject: &Subject,
     filter: &PairingFilter,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<PairingRow>> {
     let query = || {
-        let mut q = pairings::table
-            .select((PairingRow::as_select(), page::total()))
-            .into_boxed();
+        let mut q = pairings::table.select(PairingRow::as_select()).into_boxed();
         if let (Some(departments), Some(partners)) =
             (scope::visible_units(subject), scope::visible_units(subject))
         {
@@ -213,17 +211,16 @@ pub fn list(
         }
         q
     };
-    paginate(
-        conn,
-        query,
-        |q| match filter.sort {
-            PairingSort::CreatedAt => q.order((pairings::created_at.asc(), pairings::id.asc())),
-            PairingSort::CreatedAtDesc => {
-                q.order((pairings::created_at.desc(), pairings::id.desc()))
-            }
-        },
-        paging,
-    )
+    let order = Order::new(format!("{:?}", filter.sort));
+    let order = match filter.sort {
+        PairingSort::CreatedAt => order
+            .asc(pairings::created_at, |r: &PairingRow| r.created_at)
+            .asc(pairings::id, |r| r.id),
+        PairingSort::CreatedAtDesc => order
+            .desc(pairings::created_at, |r: &PairingRow| r.created_at)
+            .desc(pairings::id, |r| r.id),
+    };
+    paginate(conn, query, &order, paging)
 }
 
 /// Changes what the pairing covers, over the version read (a concurrent change → 409).

@@ -87,12 +87,12 @@ pub async fn list_pairings(
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadOrg)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
-            let listed = model::list(conn, &actor.subject, &filter, paging)?;
+            let listed = model::list(conn, &actor.subject, &filter, &paging)?;
             let listed = listed.try_map_all(|rows| model::views(conn, rows))?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Get a pairing.

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::auth::scope::{self, Subject};
 use crate::auth::{Action, Actor, OwnerRole, Resource};
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{patrol_items, patrol_points, patrol_visits, patrols, sites, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
@@ -545,13 +545,11 @@ pub fn list(
     conn: &mut DbConnection,
     actor: &Actor,
     filter: &PatrolFilter,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<PatrolRow>> {
     let subject: &Subject = &actor.subject;
     let query = || {
-        let mut q = patrols::table
-            .select((PatrolRow::as_select(), page::total()))
-            .into_boxed();
+        let mut q = patrols::table.select(PatrolRow::as_select()).into_boxed();
         if let Some(visible) = scope::visible_units(subject) {
             q = q.filter(patrols::grid_id.eq_any(visible));
         }
@@ -572,12 +570,10 @@ pub fn list(
         }
         q
     };
-    paginate(
-        conn,
-        query,
-        |q| q.order((patrols::started_at.desc(), patrols::id.desc())),
-        paging,
-    )
+    let order = Order::new("started_at_desc")
+        .desc(patrols::started_at, |r: &PatrolRow| r.started_at)
+        .desc(patrols::id, |r| r.id);
+    paginate(conn, query, &order, paging)
 }
 
 /// The patrols among `ids` the subject sees, as the list would show them (the sync feed).

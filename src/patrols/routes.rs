@@ -104,13 +104,13 @@ pub async fn list_patrols(
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadWork)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
-            let listed = model::list(conn, actor, &filter, paging)?;
+            let listed = model::list(conn, actor, &filter, &paging)?;
             let now = work.clock.now();
             let listed = listed.try_map_all(|rows| model::views(conn, rows, now))?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// A patrol's track on the map.
@@ -381,9 +381,9 @@ pub async fn patrol_events(
             let placed = model::find(conn, id.0)?;
             actor.require_on(Action::ReadWork, &placed.resource(), "patrol")?;
             let paging = query.page.validate()?;
-            let listed = events::list(conn, Entity::Patrol, placed.row.id.as_str(), paging)?;
+            let listed = events::list(conn, Entity::Patrol, placed.row.id.as_str(), &paging)?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }

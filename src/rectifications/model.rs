@@ -15,7 +15,7 @@ use crate::auth::scope::{self, Subject};
 use crate::auth::{Action, Actor, OwnerRole, Resource};
 use crate::categories::model::CategoryRow;
 use crate::categories::rules::{check_attribute_values, Severity};
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{
     attachments, categories, inspection_items, rectification_attachments, rectification_numbers,
     rectifications, units,
@@ -932,7 +932,7 @@ pub fn list(
     conn: &mut DbConnection,
     subject: &Subject,
     filter: &ItemFilter,
-    paging: Paging,
+    paging: &Paging,
     now: NaiveDateTime,
     warnings: &WarningRules,
 ) -> AppResult<Listed<ItemRow>> {
@@ -941,13 +941,28 @@ pub fn list(
     };
     paginate(
         conn,
-        || {
-            filtered(subject, filter, under.as_deref(), now, warnings)
-                .select((ItemRow::as_select(), page::total()))
-        },
-        |q| ordered(q, filter.sort),
+        || filtered(subject, filter, under.as_deref(), now, warnings).select(ItemRow::as_select()),
+        &order(filter.sort),
         paging,
     )
+}
+
+/// The order `sort` asks for, ids breaking ties so pages never overlap.
+pub fn order(sort: ItemSort) -> Order<rectifications::table, ItemRow> {
+    use rectifications::{created_at, due_at, id};
+    let order = Order::new(format!("{sort:?}"));
+    match sort {
+        ItemSort::CreatedAtDesc => order
+            .desc(created_at, |r: &ItemRow| r.created_at)
+            .desc(id, |r| r.id),
+        ItemSort::CreatedAt => order
+            .asc(created_at, |r: &ItemRow| r.created_at)
+            .asc(id, |r| r.id),
+        ItemSort::DueAt => order.asc(due_at, |r: &ItemRow| r.due_at).asc(id, |r| r.id),
+        ItemSort::DueAtDesc => order
+            .desc(due_at, |r: &ItemRow| r.due_at)
+            .desc(id, |r| r.id),
+    }
 }
 
 /// The path of the `unit_id` filter's unit: `Some(None)` without that filter, `None` when
@@ -1046,20 +1061,6 @@ pub fn filtered<'a>(
         );
     }
     q
-}
-
-/// `q` in the order `sort` asks for, ids breaking ties so pages never overlap.
-pub fn ordered<'a, ST: 'a>(
-    q: rectifications::BoxedQuery<'a, db::Backend, ST>,
-    sort: ItemSort,
-) -> rectifications::BoxedQuery<'a, db::Backend, ST> {
-    use rectifications::{created_at, due_at, id};
-    match sort {
-        ItemSort::CreatedAtDesc => q.order((created_at.desc(), id.desc())),
-        ItemSort::CreatedAt => q.order((created_at.asc(), id.asc())),
-        ItemSort::DueAt => q.order((due_at.asc(), id.asc())),
-        ItemSort::DueAtDesc => q.order((due_at.desc(), id.desc())),
-    }
 }
 
 /// The attributes map of a row, for the ledger and Open311 (parsed from storage).

@@ -186,13 +186,13 @@ pub async fn list_items(
             actor.require(Action::ReadWork)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
             let now = work.clock.now();
-            let listed = model::list(conn, &actor.subject, &filter, paging, now, &work.warnings)?;
+            let listed = model::list(conn, &actor.subject, &filter, &paging, now, &work.warnings)?;
             let listed =
                 listed.try_map_all(|rows| model::views(conn, rows, now, &work.warnings))?;
             Ok((listed, paging))
         })
         .await?;
-    listing(&req, Page::new(listed, paging))
+    listing(&req, Page::new(listed, &paging))
 }
 
 /// Items no rule could route, waiting for an office to `assign` them (offices, leaders and
@@ -224,13 +224,13 @@ pub async fn list_triage(
                 filter.sort = crate::rectifications::forms::ItemSort::CreatedAt;
             }
             let now = work.clock.now();
-            let listed = model::list(conn, &actor.subject, &filter, paging, now, &work.warnings)?;
+            let listed = model::list(conn, &actor.subject, &filter, &paging, now, &work.warnings)?;
             let listed =
                 listed.try_map_all(|rows| model::views(conn, rows, now, &work.warnings))?;
             Ok((listed, paging))
         })
         .await?;
-    listing(&req, Page::new(listed, paging))
+    listing(&req, Page::new(listed, &paging))
 }
 
 /// The ledger (整改台账): the filtered list as the table offices keep, as CSV (UTF-8 with
@@ -403,9 +403,10 @@ pub async fn item_events(
             let placed = model::find(conn, id.0)?;
             actor.require_on(Action::ReadWork, &placed.resource(), "rectification item")?;
             let paging = query.page.validate()?;
-            let listed = events::list(conn, Entity::Rectification, placed.row.id.as_str(), paging)?;
+            let listed =
+                events::list(conn, Entity::Rectification, placed.row.id.as_str(), &paging)?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::scope::{self, Subject};
 use crate::auth::{Action, Actor, Resource};
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{sites, units};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -292,7 +292,7 @@ pub fn list(
     conn: &mut DbConnection,
     subject: &Subject,
     filter: &SiteFilter,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<SiteRow>> {
     let under = match filter.unit_id {
         Some(unit) => match scope::path_of(conn, unit)? {
@@ -302,9 +302,7 @@ pub fn list(
         None => None,
     };
     let query = || {
-        let mut q = sites::table
-            .select((SiteRow::as_select(), page::total()))
-            .into_boxed();
+        let mut q = sites::table.select(SiteRow::as_select()).into_boxed();
         if let (Some(by_unit), Some(by_grid)) =
             (scope::visible_units(subject), scope::visible_units(subject))
         {
@@ -339,12 +337,10 @@ pub fn list(
         }
         q
     };
-    paginate(
-        conn,
-        query,
-        |q| q.order((sites::name.asc(), sites::id.asc())),
-        paging,
-    )
+    let order = Order::new("name")
+        .asc(sites::name, |r: &SiteRow| r.name.clone())
+        .asc(sites::id, |r| r.id);
+    paginate(conn, query, &order, paging)
 }
 
 /// The sites among `ids` the subject sees, as the list would show them (the sync feed).

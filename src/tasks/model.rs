@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::auth::scope::{self, Subject};
 use crate::auth::{Action, Actor, OwnerRole, Resource};
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{directives, tasks, units, users};
 use crate::db::{self, DbConnection};
 use crate::directives::rules::Priority;
@@ -693,7 +693,7 @@ pub fn list(
     conn: &mut DbConnection,
     actor: &Actor,
     filter: &TaskFilter,
-    paging: Paging,
+    paging: &Paging,
     now: NaiveDateTime,
     warnings: &WarningRules,
 ) -> AppResult<Listed<TaskRow>> {
@@ -706,9 +706,7 @@ pub fn list(
         None => None,
     };
     let query = || {
-        let mut q = tasks::table
-            .select((TaskRow::as_select(), page::total()))
-            .into_boxed();
+        let mut q = tasks::table.select(TaskRow::as_select()).into_boxed();
         if let Some(visible) = scope::visible_units(subject) {
             q = q.filter(tasks::unit_id.eq_any(visible));
         }
@@ -750,33 +748,44 @@ pub fn list(
         }
         q
     };
-    let rank = || {
-        use diesel::sql_types::Integer;
-        diesel::dsl::case_when(
-            tasks::priority.eq(Priority::Urgent),
-            Priority::Urgent.rank().into_sql::<Integer>(),
-        )
-        .when(
-            tasks::priority.eq(Priority::High),
-            Priority::High.rank().into_sql::<Integer>(),
-        )
-        .otherwise(Priority::Normal.rank().into_sql::<Integer>())
-    };
-    paginate(
-        conn,
-        query,
-        |q| match filter.sort {
-            TaskSort::DueAt => q.order((tasks::due_at.asc(), tasks::id.asc())),
-            TaskSort::DueAtDesc => q.order((tasks::due_at.desc(), tasks::id.desc())),
-            TaskSort::PriorityDesc => {
-                q.order((rank().desc(), tasks::due_at.asc(), tasks::id.asc()))
-            }
-            TaskSort::Priority => q.order((rank().asc(), tasks::due_at.asc(), tasks::id.asc())),
-            TaskSort::UpdatedAtDesc => q.order((tasks::updated_at.desc(), tasks::id.desc())),
-            TaskSort::UpdatedAt => q.order((tasks::updated_at.asc(), tasks::id.asc())),
-        },
-        paging,
+    paginate(conn, query, &order(filter.sort), paging)
+}
+
+/// The order `sort` asks for, ids breaking ties so pages never overlap.
+fn order(sort: TaskSort) -> Order<tasks::table, TaskRow> {
+    use diesel::sql_types::Integer;
+    let rank = diesel::dsl::case_when(
+        tasks::priority.eq(Priority::Urgent),
+        Priority::Urgent.rank().into_sql::<Integer>(),
     )
+    .when(
+        tasks::priority.eq(Priority::High),
+        Priority::High.rank().into_sql::<Integer>(),
+    )
+    .otherwise(Priority::Normal.rank().into_sql::<Integer>());
+    let order = Order::new(format!("{sort:?}"));
+    match sort {
+        TaskSort::DueAt => order
+            .asc(tasks::due_at, |r: &TaskRow| r.due_at)
+            .asc(tasks::id, |r| r.id),
+        TaskSort::DueAtDesc => order
+            .desc(tasks::due_at, |r: &TaskRow| r.due_at)
+            .desc(tasks::id, |r| r.id),
+        TaskSort::PriorityDesc => order
+            .desc(rank, |r: &TaskRow| r.priority.rank())
+            .asc(tasks::due_at, |r| r.due_at)
+            .asc(tasks::id, |r| r.id),
+        TaskSort::Priority => order
+            .asc(rank, |r: &TaskRow| r.priority.rank())
+            .asc(tasks::due_at, |r| r.due_at)
+            .asc(tasks::id, |r| r.id),
+        TaskSort::UpdatedAtDesc => order
+            .desc(tasks::updated_at, |r: &TaskRow| r.updated_at)
+            .desc(tasks::id, |r| r.id),
+        TaskSort::UpdatedAt => order
+            .asc(tasks::updated_at, |r: &TaskRow| r.updated_at)
+            .asc(tasks::id, |r| r.id),
+    }
 }
 
 /// Does the caller see any task of this directive (its directive is then visible too)?

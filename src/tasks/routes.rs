@@ -49,13 +49,13 @@ pub async fn list_tasks(
             actor.require(Action::ReadWork)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
             let now = work.clock.now();
-            let listed = model::list(conn, actor, &filter, paging, now, &work.warnings)?;
+            let listed = model::list(conn, actor, &filter, &paging, now, &work.warnings)?;
             let listed =
                 listed.try_map_all(|rows| model::views(conn, rows, now, &work.warnings))?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Get a task, with its `ETag`.
@@ -217,9 +217,9 @@ pub async fn task_events(
             let placed = model::find(conn, id.0)?;
             actor.require_on(Action::ReadWork, &placed.resource(), "task")?;
             let paging = query.page.validate()?;
-            let listed = events::list(conn, Entity::Task, placed.row.id.as_str(), paging)?;
+            let listed = events::list(conn, Entity::Task, placed.row.id.as_str(), &paging)?;
             Ok((listed, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }

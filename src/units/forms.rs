@@ -220,6 +220,17 @@ pub struct UnitQuery {
     pub q: Option<String>,
     #[param(inline)]
     pub sort: Option<UnitSort>,
+    /// `boundary`: include grids' boundaries, which a list leaves out by default (they are
+    /// most of a list's weight; `GET /units/{id}` and the sync feed always carry them).
+    #[param(inline)]
+    pub include: Option<UnitInclude>,
+}
+
+/// What a unit list may add to its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitInclude {
+    Boundary,
 }
 
 /// A checked unit list filter.
@@ -229,6 +240,8 @@ pub struct UnitFilter {
     pub kind: Option<UnitKind>,
     pub q: Option<String>,
     pub sort: UnitSort,
+    /// Items carry their boundaries.
+    pub boundaries: bool,
 }
 
 impl UnitQuery {
@@ -238,6 +251,7 @@ impl UnitQuery {
             kind: self.kind,
             q: validate::search_text(self.q)?,
             sort: self.sort.unwrap_or_default(),
+            boundaries: self.include == Some(UnitInclude::Boundary),
         })
     }
 }

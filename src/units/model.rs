@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::scope::{self, Subject};
 use crate::auth::Resource;
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{categories, pairings, sites, units, users};
 use crate::db::{self, Backend, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -565,15 +565,12 @@ pub fn delete(conn: &mut DbConnection, id: UnitId) -> AppResult<()> {
 type BoxedUnits = units::BoxedQuery<
     'static,
     Backend,
-    diesel::dsl::SqlTypeOf<(diesel::dsl::AsSelect<UnitRow, Backend>, page::Total)>,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<UnitRow, Backend>>,
 >;
 
-/// The units the subject may see, each with the count of all matches ([`paginate`]), as a
-/// boxed query to filter further.
+/// The units the subject may see, as a boxed query to filter further.
 fn visible(subject: &Subject) -> BoxedUnits {
-    let mut q = units::table
-        .select((UnitRow::as_select(), page::total()))
-        .into_boxed();
+    let mut q = units::table.select(UnitRow::as_select()).into_boxed();
     if let Some(condition) = scope::readable_units(subject) {
         q = q.filter(condition);
     }
@@ -584,7 +581,7 @@ pub fn list(
     conn: &mut DbConnection,
     subject: &Subject,
     filter: &UnitFilter,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<UnitRow>> {
     let query = || {
         let mut q = visible(subject);
@@ -605,19 +602,30 @@ pub fn list(
         }
         q
     };
-    paginate(
-        conn,
-        query,
-        |q| match filter.sort {
-            UnitSort::Code => q.order(units::code.asc()),
-            UnitSort::CodeDesc => q.order(units::code.desc()),
-            UnitSort::Name => q.order((units::name.asc(), units::code.asc())),
-            UnitSort::NameDesc => q.order((units::name.desc(), units::code.asc())),
-            UnitSort::CreatedAt => q.order((units::created_at.asc(), units::id.asc())),
-            UnitSort::CreatedAtDesc => q.order((units::created_at.desc(), units::id.desc())),
-        },
-        paging,
-    )
+    let order = Order::new(format!("{:?}", filter.sort));
+    let order = match filter.sort {
+        UnitSort::Code => order
+            .asc(units::code, |r: &UnitRow| r.code.clone())
+            .asc(units::id, |r| r.id),
+        UnitSort::CodeDesc => order
+            .desc(units::code, |r: &UnitRow| r.code.clone())
+            .desc(units::id, |r| r.id),
+        UnitSort::Name => order
+            .asc(units::name, |r: &UnitRow| r.name.clone())
+            .asc(units::code, |r| r.code.clone())
+            .asc(units::id, |r| r.id),
+        UnitSort::NameDesc => order
+            .desc(units::name, |r: &UnitRow| r.name.clone())
+            .asc(units::code, |r| r.code.clone())
+            .asc(units::id, |r| r.id),
+        UnitSort::CreatedAt => order
+            .asc(units::created_at, |r: &UnitRow| r.created_at)
+            .asc(units::id, |r| r.id),
+        UnitSort::CreatedAtDesc => order
+            .desc(units::created_at, |r: &UnitRow| r.created_at)
+            .desc(units::id, |r| r.id),
+    };
+    paginate(conn, query, &order, paging)
 }
 
 /// The unit at `root` and everything under it that the subject may see, in tree order.
@@ -625,13 +633,14 @@ pub fn subtree(
     conn: &mut DbConnection,
     subject: &Subject,
     root: &UnitRow,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<UnitRow>> {
     let roots = [root.path.clone()];
+    let order = Order::new("tree").asc(units::path, |r: &UnitRow| r.path.clone());
     paginate(
         conn,
         || visible(subject).filter(scope::UnitScope::subtrees(&roots)),
-        |q| q.order(units::path.asc()),
+        &order,
         paging,
     )
 }

@@ -74,7 +74,7 @@ pub async fn create_unit(
         .await
 }
 
-/// List the units in the caller's scope.
+/// List the units in the caller's scope. Grids' boundaries come with `include=boundary`.
 #[utoipa::path(
     tag = "units",
     params(PageParams, UnitQuery),
@@ -91,11 +91,14 @@ pub async fn list_units(
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadOrg)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
-            let listed = model::list(conn, &actor.subject, &filter, paging)?;
+            let mut listed = model::list(conn, &actor.subject, &filter, &paging)?;
+            if !filter.boundaries {
+                listed.items.iter_mut().for_each(|row| row.boundary = None);
+            }
             Ok((listed.try_map_all(|rows| model::views(conn, rows))?, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Find the grid that contains a point.
@@ -166,11 +169,11 @@ pub async fn unit_subtree(
             let root = model::find(conn, id.0)?;
             actor.require_on(Action::ReadOrg, &root.resource(), "unit")?;
             let paging = page.0.validate()?;
-            let listed = model::subtree(conn, &actor.subject, &root, paging)?;
+            let listed = model::subtree(conn, &actor.subject, &root, &paging)?;
             Ok((listed.try_map_all(|rows| model::views(conn, rows))?, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed, paging)))
+    Ok(web::Json(Page::new(listed, &paging)))
 }
 
 /// Change a unit: code, name, parent (moves the subtree), boundary, leader.

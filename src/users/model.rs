@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::scope::{self, Subject};
 use crate::auth::{Resource, Role};
-use crate::db::page::{self, paginate, Listed, Paging};
+use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{units, users};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -180,12 +180,10 @@ pub fn list(
     conn: &mut DbConnection,
     subject: &Subject,
     filter: &UserFilter,
-    paging: Paging,
+    paging: &Paging,
 ) -> AppResult<Listed<UserRow>> {
     let query = || {
-        let mut q = users::table
-            .select((UserRow::as_select(), page::total()))
-            .into_boxed();
+        let mut q = users::table.select(UserRow::as_select()).into_boxed();
         if let Some(units) = scope::acting_units(subject) {
             q = q.filter(users::unit_id.eq_any(units));
         }
@@ -212,17 +210,22 @@ pub fn list(
         }
         q
     };
-    paginate(
-        conn,
-        query,
-        |q| match filter.sort {
-            UserSort::Username => q.order(users::username.asc()),
-            UserSort::UsernameDesc => q.order(users::username.desc()),
-            UserSort::CreatedAt => q.order((users::created_at.asc(), users::id.asc())),
-            UserSort::CreatedAtDesc => q.order((users::created_at.desc(), users::id.desc())),
-        },
-        paging,
-    )
+    let order = Order::new(format!("{:?}", filter.sort));
+    let order = match filter.sort {
+        UserSort::Username => order
+            .asc(users::username, |r: &UserRow| r.username.clone())
+            .asc(users::id, |r| r.id),
+        UserSort::UsernameDesc => order
+            .desc(users::username, |r: &UserRow| r.username.clone())
+            .desc(users::id, |r| r.id),
+        UserSort::CreatedAt => order
+            .asc(users::created_at, |r: &UserRow| r.created_at)
+            .asc(users::id, |r| r.id),
+        UserSort::CreatedAtDesc => order
+            .desc(users::created_at, |r: &UserRow| r.created_at)
+            .desc(users::id, |r| r.id),
+    };
+    paginate(conn, query, &order, paging)
 }
 
 /// Checks a password an admin sets for the user `id` against the rules (which need the

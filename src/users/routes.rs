@@ -102,10 +102,10 @@ pub async fn list_users(
         .run(&state.db, move |conn, actor| {
             actor.require(Action::ReadUsers)?;
             let (paging, filter) = (query.page.validate()?, query.filter.validate()?);
-            Ok((model::list(conn, &actor.subject, &filter, paging)?, paging))
+            Ok((model::list(conn, &actor.subject, &filter, &paging)?, paging))
         })
         .await?;
-    Ok(web::Json(Page::new(listed.map(User::from), paging)))
+    Ok(web::Json(Page::new(listed.map(User::from), &paging)))
 }
 
 /// Get a user (an office: one of its own units', never an admin).

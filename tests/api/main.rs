@@ -12,6 +12,7 @@ mod categories;
 mod errors;
 mod grids;
 mod inspections;
+mod lists;
 mod meetings;
 mod open311;
 mod ops;
