@@ -32,10 +32,10 @@ impl Names {
         user_ids.sort();
         user_ids.dedup();
         let unit_names = units::table
-            .filter(units::id.eq_any(unit_ids.clone()))
+            .filter(crate::db::in_list(units::id, unit_ids.clone()))
             .select((units::id, units::name));
         let user_names = users::table
-            .filter(users::id.eq_any(user_ids.clone()))
+            .filter(crate::db::in_list(users::id, user_ids.clone()))
             .select((users::id, users::display_name));
         let rows: Vec<(String, String)> = match (unit_ids.is_empty(), user_ids.is_empty()) {
             (true, true) => Vec::new(),

@@ -253,13 +253,16 @@ pub fn list(
             .select(ActivityRow::as_select())
             .into_boxed();
         if let Some(visible) = scope::visible_units(subject) {
-            q = q.filter(activities::unit_id.eq_any(visible));
+            q = q.filter(crate::db::in_subquery(activities::unit_id, visible));
         }
         if let Some(campaign) = filter.campaign_id {
             q = q.filter(activities::campaign_id.eq(campaign));
         }
         if let Some(path) = &under {
-            q = q.filter(activities::unit_id.eq_any(scope::units_under(path)));
+            q = q.filter(crate::db::in_subquery(
+                activities::unit_id,
+                scope::units_under(path),
+            ));
         }
         if let Some(from) = filter.date_from {
             q = q.filter(activities::date.ge(from));

@@ -341,9 +341,12 @@ pub fn reaching_units(subject: &Subject) -> ReachingUnits {
     let upper = subject.upper_units();
     units::table
         .filter(
-            units::id.eq_any(upper.clone()).or(units::kind
+            crate::db::in_list(units::id, upper.clone()).or(units::kind
                 .eq(crate::units::UnitKind::Department)
-                .and(units::parent_id.eq_any(upper))),
+                .and(crate::db::in_list(
+                    units::parent_id.assume_not_null(),
+                    upper,
+                ))),
         )
         .select(units::id)
 }
@@ -353,10 +356,10 @@ pub type ReachingUnits = diesel::dsl::Select<
     diesel::dsl::Filter<
         units::table,
         diesel::dsl::Or<
-            diesel::dsl::EqAny<units::id, Vec<UnitId>>,
+            InList<units::id, UnitId>,
             diesel::dsl::And<
                 diesel::dsl::Eq<units::kind, crate::units::UnitKind>,
-                diesel::dsl::EqAny<units::parent_id, Vec<UnitId>>,
+                InList<diesel::dsl::AssumeNotNull<units::parent_id>, UnitId>,
             >,
         >,
     >,

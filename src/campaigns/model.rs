@@ -384,10 +384,12 @@ pub fn list(
             crate::tasks::model::campaigns_of_visible_tasks(subject),
         ) {
             q = q.filter(
-                campaigns::lead_unit_id
-                    .eq_any(visible)
-                    .or(campaigns::lead_unit_id.eq_any(scope::reaching_units(subject)))
-                    .or(campaigns::id.eq_any(with_tasks)),
+                crate::db::in_subquery(campaigns::lead_unit_id, visible)
+                    .or(crate::db::in_subquery(
+                        campaigns::lead_unit_id,
+                        scope::reaching_units(subject),
+                    ))
+                    .or(crate::db::in_subquery(campaigns::id, with_tasks)),
             );
         }
         if let Some(kind) = filter.kind {
@@ -397,7 +399,10 @@ pub fn list(
             q = q.filter(campaigns::status.eq(status));
         }
         if let Some(path) = &under {
-            q = q.filter(campaigns::lead_unit_id.eq_any(scope::units_under(path)));
+            q = q.filter(crate::db::in_subquery(
+                campaigns::lead_unit_id,
+                scope::units_under(path),
+            ));
         }
         if let Some(day) = filter.active_on {
             q = q

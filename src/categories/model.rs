@@ -357,7 +357,7 @@ pub fn list(
 /// The categories among `ids` (everyone reads them all; what the sync feed sends).
 pub fn among(conn: &mut DbConnection, ids: &[CategoryId]) -> AppResult<Vec<CategoryRow>> {
     Ok(categories::table
-        .filter(categories::id.eq_any(ids))
+        .filter(crate::db::in_list(categories::id, ids))
         .select(CategoryRow::as_select())
         .load(conn)?)
 }

@@ -323,7 +323,7 @@ pub fn list(
 /// The checklists among `ids` (everyone reads them all; what the sync feed sends).
 pub fn among(conn: &mut DbConnection, ids: &[ChecklistId]) -> AppResult<Vec<ChecklistRow>> {
     Ok(checklists::table
-        .filter(checklists::id.eq_any(ids))
+        .filter(crate::db::in_list(checklists::id, ids))
         .select(ChecklistRow::as_select())
         .load(conn)?)
 }

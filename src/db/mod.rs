@@ -25,7 +25,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
 use crate::ops::metrics::Metrics;
-pub use in_list::{in_list, InList};
+pub use in_list::{in_list, in_subquery, InList, InSubquery};
 pub use stats::{Counts, Stats};
 
 /// SQLite is listed last: the derive tries variants in order when it establishes from a

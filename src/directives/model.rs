@@ -97,7 +97,7 @@ pub fn views(
         HashMap::new()
     } else {
         campaign_table::table
-            .filter(campaign_table::id.eq_any(campaign_ids))
+            .filter(crate::db::in_list(campaign_table::id, campaign_ids))
             .select((campaign_table::id, campaign_table::name))
             .load::<(CampaignId, String)>(conn)?
             .into_iter()
@@ -318,7 +318,7 @@ fn targets(
     let units: Vec<(String, UnitRow)> = match targets {
         Targets::Units(ids) => {
             let found: Vec<UnitRow> = units::table
-                .filter(units::id.eq_any(ids.clone()))
+                .filter(crate::db::in_list(units::id, ids.clone()))
                 .select(UnitRow::as_select())
                 .load(conn)?;
             let mut units = Vec::new();
@@ -440,10 +440,12 @@ pub fn list(
             tasks::directives_of_visible_tasks(subject),
         ) {
             q = q.filter(
-                directives::unit_id
-                    .eq_any(visible)
-                    .or(directives::unit_id.eq_any(scope::reaching_units(subject)))
-                    .or(directives::id.eq_any(with_tasks)),
+                crate::db::in_subquery(directives::unit_id, visible)
+                    .or(crate::db::in_subquery(
+                        directives::unit_id,
+                        scope::reaching_units(subject),
+                    ))
+                    .or(crate::db::in_subquery(directives::id, with_tasks)),
             );
         }
         if let Some(campaign) = filter.campaign_id {

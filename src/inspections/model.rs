@@ -401,17 +401,15 @@ pub fn list(
             if let (Some(by_unit), Some(by_grid)) =
                 (scope::visible_units(subject), scope::visible_units(subject))
             {
-                q = q.filter(
-                    inspections::site_id.eq_any(
-                        sites::table
-                            .filter(
-                                sites::unit_id
-                                    .eq_any(by_unit)
-                                    .or(sites::grid_id.eq_any(by_grid)),
-                            )
-                            .select(sites::id),
-                    ),
-                );
+                q = q.filter(crate::db::in_subquery(
+                    inspections::site_id,
+                    sites::table
+                        .filter(
+                            crate::db::in_subquery(sites::unit_id, by_unit)
+                                .or(crate::db::in_subquery(sites::grid_id, by_grid)),
+                        )
+                        .select(sites::id),
+                ));
             }
             if let Some(site) = filter.site_id {
                 q = q.filter(inspections::site_id.eq(site));

@@ -116,7 +116,7 @@ pub fn views(conn: &mut DbConnection, rows: Vec<MeetingRow>) -> AppResult<Vec<Me
         Vec::new()
     } else {
         meeting_units::table
-            .filter(meeting_units::meeting_id.eq_any(ids))
+            .filter(crate::db::in_list(meeting_units::meeting_id, ids))
             .order((meeting_units::meeting_id, meeting_units::unit_id))
             .select((meeting_units::meeting_id, meeting_units::unit_id))
             .load(conn)?
@@ -199,7 +199,7 @@ fn check_units(conn: &mut DbConnection, actor: &Actor, ids: &[UnitId]) -> AppRes
         return Ok(());
     }
     let found: Vec<(UnitId, String)> = units::table
-        .filter(units::id.eq_any(ids.to_vec()))
+        .filter(crate::db::in_list(units::id, ids.to_vec()))
         .select((units::id, units::path))
         .load(conn)?;
     let errors: Vec<FieldError> = ids
@@ -367,12 +367,15 @@ pub fn list(
             (scope::visible_units(subject), scope::visible_units(subject))
         {
             q = q.filter(
-                meetings::unit_id
-                    .eq_any(visible)
-                    .or(meetings::unit_id.eq_any(scope::reaching_units(subject)))
-                    .or(meetings::id.eq_any(
+                crate::db::in_subquery(meetings::unit_id, visible)
+                    .or(crate::db::in_subquery(
+                        meetings::unit_id,
+                        scope::reaching_units(subject),
+                    ))
+                    .or(crate::db::in_subquery(
+                        meetings::id,
                         meeting_units::table
-                            .filter(meeting_units::unit_id.eq_any(attended))
+                            .filter(crate::db::in_subquery(meeting_units::unit_id, attended))
                             .select(meeting_units::meeting_id),
                     )),
             );
@@ -382,7 +385,8 @@ pub fn list(
         }
         if let Some(unit) = filter.unit_id {
             q = q.filter(
-                meetings::unit_id.eq(unit).or(meetings::id.eq_any(
+                meetings::unit_id.eq(unit).or(crate::db::in_subquery(
+                    meetings::id,
                     meeting_units::table
                         .filter(meeting_units::unit_id.eq(unit))
                         .select(meeting_units::meeting_id),

@@ -146,7 +146,10 @@ pub fn workers(
     Ok(users::table
         .filter(users::unit_id.eq(unit))
         .filter(users::active.eq(true))
-        .filter(users::role.eq_any([Role::Officer, Role::Office]))
+        .filter(crate::db::in_list(
+            users::role,
+            [Role::Officer, Role::Office],
+        ))
         .select(users::id)
         .order(users::id)
         .load(conn)?)
@@ -259,13 +262,13 @@ pub fn sweep(
     let window = rules.due_soon;
     // Due soon: the deadline entered the window (due_at - window <= now) and has not passed.
     let mut soon = tasks::table
-        .filter(tasks::status.eq_any(TaskStatus::WORKING))
+        .filter(crate::db::in_list(tasks::status, TaskStatus::WORKING))
         .filter(tasks::due_at.ge(now))
         .filter(tasks::due_at.le(now + window))
         .select(select)
         .into_boxed();
     let mut late = tasks::table
-        .filter(tasks::status.eq_any(TaskStatus::OPEN))
+        .filter(crate::db::in_list(tasks::status, TaskStatus::OPEN))
         .filter(tasks::due_at.lt(now))
         .select(select)
         .into_boxed();

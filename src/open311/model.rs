@@ -281,7 +281,7 @@ fn status_notes(
     type NoteRow = (String, Option<String>, Option<String>, Option<String>);
     let rows: Vec<NoteRow> = events::table
         .filter(events::entity.eq(Entity::Rectification))
-        .filter(events::entity_id.eq_any(&keys))
+        .filter(crate::db::in_list(events::entity_id, &keys))
         .filter(events::from_status.is_not_null())
         .filter(events::to_status.is_not_null())
         .order((events::at.asc(), events::id.asc()))
@@ -378,7 +378,7 @@ pub fn requests(
     match filter {
         RequestFilter::Ids(ids) => {
             let numbers: Vec<String> = ids.iter().map(|id| id.to_uppercase()).collect();
-            query = query.filter(rectifications::number.eq_any(numbers));
+            query = query.filter(crate::db::in_list(rectifications::number, numbers));
         }
         RequestFilter::Search {
             service_codes,
@@ -389,7 +389,7 @@ pub fn requests(
             if !service_codes.is_empty() {
                 let lowered: Vec<String> = service_codes.iter().map(|c| c.to_lowercase()).collect();
                 let found: Vec<(CategoryId, String)> = categories::table
-                    .filter(db::lower(categories::code).eq_any(&lowered))
+                    .filter(crate::db::in_list(db::lower(categories::code), &lowered))
                     .select((categories::id, categories::code))
                     .load(conn)?;
                 if let Some(missing) = service_codes.iter().find(|c| {
@@ -402,12 +402,12 @@ pub fn requests(
                     )));
                 }
                 let ids: Vec<CategoryId> = found.into_iter().map(|(id, _)| id).collect();
-                query = query.filter(rectifications::category_id.eq_any(ids));
+                query = query.filter(crate::db::in_list(rectifications::category_id, ids));
             }
             if !statuses.is_empty() {
                 let wanted: Vec<ItemStatus> =
                     statuses.iter().flat_map(|s| s.item_statuses()).collect();
-                query = query.filter(rectifications::status.eq_any(wanted));
+                query = query.filter(crate::db::in_list(rectifications::status, wanted));
             }
             query = query
                 .filter(rectifications::created_at.ge(crate::validate::stored(*from)))

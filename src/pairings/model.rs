@@ -166,7 +166,10 @@ pub fn find(conn: &mut DbConnection, id: PairingId) -> AppResult<Placed> {
         .optional()?
         .ok_or(AppError::NotFound("pairing"))?;
     let paths = units::table
-        .filter(units::id.eq_any([row.department_id, row.partner_id]))
+        .filter(crate::db::in_list(
+            units::id,
+            [row.department_id, row.partner_id],
+        ))
         .select(units::path)
         .load(conn)?;
     Ok(Placed { row, paths })
@@ -198,9 +201,8 @@ pub fn list(
             (scope::visible_units(subject), scope::visible_units(subject))
         {
             q = q.filter(
-                pairings::department_id
-                    .eq_any(departments)
-                    .or(pairings::partner_id.eq_any(partners)),
+                crate::db::in_subquery(pairings::department_id, departments)
+                    .or(crate::db::in_subquery(pairings::partner_id, partners)),
             );
         }
         if let Some(d) = filter.department_id {

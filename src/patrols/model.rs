@@ -137,17 +137,17 @@ pub fn views(
     } else {
         let visits: Vec<(VisitRow, String, UnitId)> = patrol_visits::table
             .inner_join(sites::table.on(sites::id.eq(patrol_visits::site_id)))
-            .filter(patrol_visits::patrol_id.eq_any(&ids))
+            .filter(crate::db::in_list(patrol_visits::patrol_id, &ids))
             .order((patrol_visits::at.asc(), patrol_visits::id.asc()))
             .select((VisitRow::as_select(), sites::name, sites::grid_id))
             .load(conn)?;
         let items: Vec<(PatrolId, RectificationId)> = patrol_items::table
-            .filter(patrol_items::patrol_id.eq_any(&ids))
+            .filter(crate::db::in_list(patrol_items::patrol_id, &ids))
             .order(patrol_items::rectification_id.asc())
             .select((patrol_items::patrol_id, patrol_items::rectification_id))
             .load(conn)?;
         let counts: HashMap<UnitId, i64> = sites::table
-            .filter(sites::grid_id.eq_any(&grids))
+            .filter(crate::db::in_list(sites::grid_id, &grids))
             .group_by(sites::grid_id)
             .select((sites::grid_id, diesel::dsl::count_star()))
             .load::<(UnitId, i64)>(conn)?
@@ -551,7 +551,7 @@ pub fn list(
     let query = || {
         let mut q = patrols::table.select(PatrolRow::as_select()).into_boxed();
         if let Some(visible) = scope::visible_units(subject) {
-            q = q.filter(patrols::grid_id.eq_any(visible));
+            q = q.filter(crate::db::in_subquery(patrols::grid_id, visible));
         }
         if let Some(grid) = filter.grid_id {
             q = q.filter(patrols::grid_id.eq(grid));
@@ -583,11 +583,11 @@ pub fn visible_among(
     ids: &[PatrolId],
 ) -> AppResult<Vec<PatrolRow>> {
     let mut q = patrols::table
-        .filter(patrols::id.eq_any(ids))
+        .filter(crate::db::in_list(patrols::id, ids))
         .select(PatrolRow::as_select())
         .into_boxed();
     if let Some(visible) = scope::visible_units(subject) {
-        q = q.filter(patrols::grid_id.eq_any(visible));
+        q = q.filter(crate::db::in_subquery(patrols::grid_id, visible));
     }
     Ok(q.load(conn)?)
 }

@@ -18,15 +18,21 @@ impl Deadlined for Items {
     type Table = rectifications::table;
 
     fn open() -> Condition<rectifications::table> {
-        Box::new(rectifications::status.eq_any(ItemStatus::OPEN))
+        Box::new(crate::db::in_list(rectifications::status, ItemStatus::OPEN))
     }
 
     fn working() -> Condition<rectifications::table> {
-        Box::new(rectifications::status.eq_any(ItemStatus::WORKING))
+        Box::new(crate::db::in_list(
+            rectifications::status,
+            ItemStatus::WORKING,
+        ))
     }
 
     fn waiting() -> Condition<rectifications::table> {
-        Box::new(rectifications::status.eq_any(ItemStatus::WAITING))
+        Box::new(crate::db::in_list(
+            rectifications::status,
+            ItemStatus::WAITING,
+        ))
     }
 
     fn due_before(t: NaiveDateTime) -> Condition<rectifications::table> {

@@ -144,7 +144,7 @@ fn lines(
     category_ids.sort();
     category_ids.dedup();
     let category_names: HashMap<CategoryId, String> = categories::table
-        .filter(categories::id.eq_any(category_ids))
+        .filter(crate::db::in_list(categories::id, category_ids))
         .select((categories::id, categories::name))
         .load::<(CategoryId, String)>(conn)?
         .into_iter()

@@ -229,7 +229,10 @@ pub fn attachments_of(
         return Ok(by_item);
     }
     let links: Vec<(RectificationId, AttachmentId, Stage)> = rectification_attachments::table
-        .filter(rectification_attachments::rectification_id.eq_any(items))
+        .filter(crate::db::in_list(
+            rectification_attachments::rectification_id,
+            items,
+        ))
         .order((
             rectification_attachments::added_at.asc(),
             rectification_attachments::attachment_id.asc(),
@@ -266,7 +269,7 @@ pub fn views(
         HashMap::new()
     } else {
         categories::table
-            .filter(categories::id.eq_any(category_ids))
+            .filter(crate::db::in_list(categories::id, category_ids))
             .select((categories::id, categories::name))
             .load::<(CategoryId, String)>(conn)?
             .into_iter()
@@ -278,7 +281,7 @@ pub fn views(
         HashMap::new()
     } else {
         inspection_items::table
-            .filter(inspection_items::rectification_id.eq_any(&ids))
+            .filter(crate::db::in_list(inspection_items::rectification_id, &ids))
             .select((
                 inspection_items::rectification_id,
                 inspection_items::inspection_id,
@@ -436,7 +439,7 @@ fn route(
 ) -> AppResult<Option<UnitId>> {
     let above = scope::ancestors_of_path(&grid.path);
     let kinds: HashMap<UnitId, UnitKind> = units::table
-        .filter(units::id.eq_any(&above))
+        .filter(crate::db::in_list(units::id, &above))
         .select((units::id, units::kind))
         .load::<(UnitId, UnitKind)>(conn)?
         .into_iter()
@@ -488,7 +491,7 @@ pub fn nearby_open(
     let b = rules::bbox_around(lon, lat, radius_m);
     let mut q = rectifications::table
         .filter(rectifications::category_id.eq(category))
-        .filter(rectifications::status.eq_any(ItemStatus::OPEN))
+        .filter(crate::db::in_list(rectifications::status, ItemStatus::OPEN))
         .filter(rectifications::lon.between(b.min_lon, b.max_lon))
         .filter(rectifications::lat.between(b.min_lat, b.max_lat))
         .select((
@@ -503,10 +506,8 @@ pub fn nearby_open(
         (scope::visible_units(subject), scope::visible_units(subject))
     {
         q = q.filter(
-            rectifications::unit_id
-                .assume_not_null()
-                .eq_any(by_unit)
-                .or(rectifications::grid_id.eq_any(by_grid)),
+            crate::db::in_subquery(rectifications::unit_id.assume_not_null(), by_unit)
+                .or(crate::db::in_subquery(rectifications::grid_id, by_grid)),
         );
     }
     let mut found: Vec<PossibleDuplicate> = q
@@ -539,7 +540,7 @@ pub(crate) fn own_attachments(
         return Ok(());
     }
     let mine: Vec<AttachmentId> = attachments::table
-        .filter(attachments::id.eq_any(ids))
+        .filter(crate::db::in_list(attachments::id, ids))
         .filter(attachments::uploaded_by.eq(actor.id))
         .select(attachments::id)
         .load(conn)?;
@@ -992,10 +993,8 @@ pub fn filtered<'a>(
         (scope::visible_units(subject), scope::visible_units(subject))
     {
         q = q.filter(
-            rectifications::unit_id
-                .assume_not_null()
-                .eq_any(by_unit)
-                .or(rectifications::grid_id.eq_any(by_grid)),
+            crate::db::in_subquery(rectifications::unit_id.assume_not_null(), by_unit)
+                .or(crate::db::in_subquery(rectifications::grid_id, by_grid)),
         );
     }
     if filter.triage {
@@ -1004,17 +1003,19 @@ pub fn filtered<'a>(
             .filter(rectifications::status.eq(ItemStatus::Reported));
     }
     if !filter.statuses.is_empty() {
-        q = q.filter(rectifications::status.eq_any(filter.statuses.clone()));
+        q = q.filter(crate::db::in_list(
+            rectifications::status,
+            filter.statuses.clone(),
+        ));
     }
     if let Some(category) = filter.category_id {
         q = q.filter(rectifications::category_id.eq(category));
     }
     if let Some(path) = under {
-        q = q.filter(
-            rectifications::unit_id
-                .assume_not_null()
-                .eq_any(scope::units_under(path)),
-        );
+        q = q.filter(crate::db::in_subquery(
+            rectifications::unit_id.assume_not_null(),
+            scope::units_under(path),
+        ));
     }
     if let Some(grid) = filter.grid_id {
         q = q.filter(rectifications::grid_id.eq(grid));
@@ -1096,17 +1097,15 @@ pub fn visible_among(
     ids: &[RectificationId],
 ) -> AppResult<Vec<ItemRow>> {
     let mut q = rectifications::table
-        .filter(rectifications::id.eq_any(ids))
+        .filter(crate::db::in_list(rectifications::id, ids))
         .select(ItemRow::as_select())
         .into_boxed();
     if let (Some(by_unit), Some(by_grid)) =
         (scope::visible_units(subject), scope::visible_units(subject))
     {
         q = q.filter(
-            rectifications::unit_id
-                .assume_not_null()
-                .eq_any(by_unit)
-                .or(rectifications::grid_id.eq_any(by_grid)),
+            crate::db::in_subquery(rectifications::unit_id.assume_not_null(), by_unit)
+                .or(crate::db::in_subquery(rectifications::grid_id, by_grid)),
         );
     }
     Ok(q.load(conn)?)

@@ -307,9 +307,8 @@ pub fn list(
             (scope::visible_units(subject), scope::visible_units(subject))
         {
             q = q.filter(
-                sites::unit_id
-                    .eq_any(by_unit)
-                    .or(sites::grid_id.eq_any(by_grid)),
+                crate::db::in_subquery(sites::unit_id, by_unit)
+                    .or(crate::db::in_subquery(sites::grid_id, by_grid)),
             );
         }
         if let Some(kind) = filter.kind {
@@ -319,7 +318,10 @@ pub fn list(
             q = q.filter(sites::grid_id.eq(grid));
         }
         if let Some(path) = &under {
-            q = q.filter(sites::unit_id.eq_any(scope::units_under(path)));
+            q = q.filter(crate::db::in_subquery(
+                sites::unit_id,
+                scope::units_under(path),
+            ));
         }
         if let Some(b) = filter.bbox {
             q = q
@@ -350,16 +352,15 @@ pub fn visible_among(
     ids: &[SiteId],
 ) -> AppResult<Vec<SiteRow>> {
     let mut q = sites::table
-        .filter(sites::id.eq_any(ids))
+        .filter(crate::db::in_list(sites::id, ids))
         .select(SiteRow::as_select())
         .into_boxed();
     if let (Some(by_unit), Some(by_grid)) =
         (scope::visible_units(subject), scope::visible_units(subject))
     {
         q = q.filter(
-            sites::unit_id
-                .eq_any(by_unit)
-                .or(sites::grid_id.eq_any(by_grid)),
+            crate::db::in_subquery(sites::unit_id, by_unit)
+                .or(crate::db::in_subquery(sites::grid_id, by_grid)),
         );
     }
     Ok(q.load(conn)?)

@@ -132,10 +132,13 @@ pub fn changed(
             .eq("*")
             .or(sync_anchors::kind
                 .eq(Kind::Unit.as_str())
-                .and(sync_anchors::anchor.eq_any(units::table.filter(readable).select(units::id))))
+                .and(crate::db::in_subquery(
+                    sync_anchors::anchor,
+                    units::table.filter(readable).select(units::id),
+                )))
             .or(sync_anchors::kind
                 .ne(Kind::Unit.as_str())
-                .and(sync_anchors::anchor.eq_any(visible)));
+                .and(crate::db::in_subquery(sync_anchors::anchor, visible)));
         q = q.filter(diesel::dsl::exists(
             sync_anchors::table
                 .filter(sync_anchors::kind.eq(sync_log::kind))

@@ -16,11 +16,11 @@ impl Deadlined for Tasks {
     type Table = tasks::table;
 
     fn open() -> Condition<tasks::table> {
-        Box::new(tasks::status.eq_any(TaskStatus::OPEN))
+        Box::new(crate::db::in_list(tasks::status, TaskStatus::OPEN))
     }
 
     fn working() -> Condition<tasks::table> {
-        Box::new(tasks::status.eq_any(TaskStatus::WORKING))
+        Box::new(crate::db::in_list(tasks::status, TaskStatus::WORKING))
     }
 
     fn waiting() -> Condition<tasks::table> {

@@ -174,7 +174,7 @@ pub fn views(
         HashMap::new()
     } else {
         directives::table
-            .filter(directives::id.eq_any(directive_ids))
+            .filter(crate::db::in_list(directives::id, directive_ids))
             .select((directives::id, directives::title))
             .load::<(DirectiveId, String)>(conn)?
             .into_iter()
@@ -351,7 +351,7 @@ fn ensure_no_open_task(
     let ids: Vec<UnitId> = units.iter().map(|(_, u)| u.id).collect();
     let taken: Vec<UnitId> = tasks::table
         .filter(tasks::directive_id.eq(directive))
-        .filter(tasks::unit_id.eq_any(ids))
+        .filter(crate::db::in_list(tasks::unit_id, ids))
         .filter(tasks::status.ne(TaskStatus::Cancelled))
         .select(tasks::unit_id)
         .load(conn)?;
@@ -708,7 +708,7 @@ pub fn list(
     let query = || {
         let mut q = tasks::table.select(TaskRow::as_select()).into_boxed();
         if let Some(visible) = scope::visible_units(subject) {
-            q = q.filter(tasks::unit_id.eq_any(visible));
+            q = q.filter(crate::db::in_subquery(tasks::unit_id, visible));
         }
         if let Some(campaign) = filter.campaign_id {
             q = q.filter(tasks::campaign_id.eq(campaign));
@@ -717,10 +717,13 @@ pub fn list(
             q = q.filter(tasks::directive_id.eq(directive));
         }
         if let Some(path) = &under {
-            q = q.filter(tasks::unit_id.eq_any(scope::units_under(path)));
+            q = q.filter(crate::db::in_subquery(
+                tasks::unit_id,
+                scope::units_under(path),
+            ));
         }
         if !filter.statuses.is_empty() {
-            q = q.filter(tasks::status.eq_any(filter.statuses.clone()));
+            q = q.filter(crate::db::in_list(tasks::status, filter.statuses.clone()));
         }
         match filter.overdue {
             Some(true) => q = q.filter(filters::overdue(now)),
@@ -799,7 +802,7 @@ pub fn sees_any_of_directive(
         .select(tasks::id)
         .into_boxed();
     if let Some(visible) = scope::visible_units(subject) {
-        q = q.filter(tasks::unit_id.eq_any(visible));
+        q = q.filter(crate::db::in_subquery(tasks::unit_id, visible));
     }
     Ok(!q.limit(1).load::<TaskId>(conn)?.is_empty())
 }
@@ -815,14 +818,14 @@ pub fn sees_any_of_campaign(
         .select(tasks::id)
         .into_boxed();
     if let Some(visible) = scope::visible_units(subject) {
-        q = q.filter(tasks::unit_id.eq_any(visible));
+        q = q.filter(crate::db::in_subquery(tasks::unit_id, visible));
     }
     Ok(!q.limit(1).load::<TaskId>(conn)?.is_empty())
 }
 
 /// Tasks of the units the caller sees.
 type VisibleTasks =
-    diesel::dsl::Filter<tasks::table, diesel::dsl::EqAny<tasks::unit_id, scope::VisibleUnits>>;
+    diesel::dsl::Filter<tasks::table, crate::db::InSubquery<tasks::unit_id, scope::VisibleUnits>>;
 
 /// The ids of the directives whose tasks the caller sees, as a subquery (a directive is
 /// visible to the units it was split to). `None` when the caller sees every unit.
@@ -831,7 +834,7 @@ pub fn directives_of_visible_tasks(
 ) -> Option<diesel::dsl::Select<VisibleTasks, tasks::directive_id>> {
     scope::visible_units(subject).map(|visible| {
         tasks::table
-            .filter(tasks::unit_id.eq_any(visible))
+            .filter(crate::db::in_subquery(tasks::unit_id, visible))
             .select(tasks::directive_id)
     })
 }
@@ -842,7 +845,7 @@ pub fn campaigns_of_visible_tasks(
 ) -> Option<diesel::dsl::Select<VisibleTasks, tasks::campaign_id>> {
     scope::visible_units(subject).map(|visible| {
         tasks::table
-            .filter(tasks::unit_id.eq_any(visible))
+            .filter(crate::db::in_subquery(tasks::unit_id, visible))
             .select(tasks::campaign_id)
     })
 }
@@ -854,11 +857,11 @@ pub fn visible_among(
     ids: &[TaskId],
 ) -> AppResult<Vec<TaskRow>> {
     let mut q = tasks::table
-        .filter(tasks::id.eq_any(ids))
+        .filter(crate::db::in_list(tasks::id, ids))
         .select(TaskRow::as_select())
         .into_boxed();
     if let Some(visible) = scope::visible_units(subject) {
-        q = q.filter(tasks::unit_id.eq_any(visible));
+        q = q.filter(crate::db::in_subquery(tasks::unit_id, visible));
     }
     Ok(q.load(conn)?)
 }

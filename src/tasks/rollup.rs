@@ -80,19 +80,19 @@ fn load(
         ))
         .into_boxed();
     let mut late = tasks::table
-        .filter(tasks::status.eq_any(TaskStatus::OPEN))
+        .filter(crate::db::in_list(tasks::status, TaskStatus::OPEN))
         .filter(tasks::due_at.lt(now))
         .group_by(tasks::directive_id)
         .select((tasks::directive_id, count_star()))
         .into_boxed();
     match which {
         Which::Directives(ids) => {
-            groups = groups.filter(tasks::directive_id.eq_any(ids.to_vec()));
-            late = late.filter(tasks::directive_id.eq_any(ids.to_vec()));
+            groups = groups.filter(crate::db::in_list(tasks::directive_id, ids.to_vec()));
+            late = late.filter(crate::db::in_list(tasks::directive_id, ids.to_vec()));
         }
         Which::Campaigns(ids) => {
-            groups = groups.filter(tasks::campaign_id.eq_any(ids.to_vec()));
-            late = late.filter(tasks::campaign_id.eq_any(ids.to_vec()));
+            groups = groups.filter(crate::db::in_list(tasks::campaign_id, ids.to_vec()));
+            late = late.filter(crate::db::in_list(tasks::campaign_id, ids.to_vec()));
         }
     }
     let groups: Vec<Group> = groups.load(conn)?;

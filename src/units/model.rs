@@ -725,7 +725,7 @@ pub fn visible_among(
     ids: &[UnitId],
 ) -> AppResult<Vec<UnitRow>> {
     let mut q = units::table
-        .filter(units::id.eq_any(ids))
+        .filter(crate::db::in_list(units::id, ids))
         .select(UnitRow::as_select())
         .into_boxed();
     if let Some(condition) = scope::readable_units(subject) {

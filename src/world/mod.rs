@@ -7,6 +7,7 @@
 //! Loading is idempotent: what already exists (a unit by code, a user by username, a
 //! pairing by its two units) is left as it is and reported as existing.
 
+pub mod bulk;
 pub mod rectification;
 pub mod work;
 

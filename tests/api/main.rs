@@ -9,6 +9,7 @@ mod auth;
 mod authz_matrix;
 mod campaigns;
 mod categories;
+mod cost;
 mod errors;
 mod grids;
 mod inspections;

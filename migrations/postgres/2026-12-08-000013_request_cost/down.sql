@@ -1,4 +1,5 @@
 -- Back to migration 000011's triggers and LIKE-friendly paths.
+DROP INDEX rectifications_duplicate_of;
 DROP TRIGGER units_sync_insert ON units;
 DROP TRIGGER units_sync_update ON units;
 DROP TRIGGER units_sync_placed ON units;

@@ -192,3 +192,7 @@ CREATE TRIGGER patrols_sync_placed AFTER UPDATE ON patrols
     EXECUTE FUNCTION sync_placed_grid_id('patrol');
 CREATE TRIGGER patrols_sync_delete AFTER DELETE ON patrols
     FOR EACH ROW EXECUTE FUNCTION sync_changed('patrol');
+
+-- 3. An item is the parent of the items that repeat it (duplicate_of): without an index on
+--    the child column, checking the reference when an item is written reads every item.
+CREATE INDEX rectifications_duplicate_of ON rectifications (duplicate_of);

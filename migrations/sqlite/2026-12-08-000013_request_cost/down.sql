@@ -1,4 +1,5 @@
 -- Back to migration 000011's change log.
+DROP INDEX rectifications_duplicate_of;
 DROP TRIGGER units_sync_insert;
 DROP TRIGGER units_sync_update;
 DROP TRIGGER units_sync_placed;

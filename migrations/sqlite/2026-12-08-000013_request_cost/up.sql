@@ -275,3 +275,7 @@ CREATE TRIGGER patrol_items_sync AFTER INSERT ON patrol_items BEGIN
     INSERT INTO sync_log (kind, entity_id, tx, seq) VALUES ('patrol', NEW.patrol_id, 0, COALESCE((SELECT seq FROM sync_log WHERE tx = 0 ORDER BY seq DESC LIMIT 1), 0) + 1)
         ON CONFLICT (kind, entity_id) DO UPDATE SET seq = excluded.seq;
 END;
+
+-- 3. An item is the parent of the items that repeat it (duplicate_of): without an index on
+--    the child column, checking the reference when an item is written reads every item.
+CREATE INDEX rectifications_duplicate_of ON rectifications (duplicate_of);
