@@ -51,6 +51,13 @@ impl Names {
         })
     }
 
+    /// Names already at hand (read with the record they belong to), by id.
+    pub fn known(names: impl IntoIterator<Item = (String, String)>) -> Names {
+        Names {
+            by_id: names.into_iter().collect(),
+        }
+    }
+
     /// The unit's name (empty if it was not loaded: a unit deleted since).
     pub fn unit(&self, id: UnitId) -> String {
         self.by_id.get(id.as_str()).cloned().unwrap_or_default()

@@ -253,16 +253,13 @@ pub fn list(
             .select(ActivityRow::as_select())
             .into_boxed();
         if let Some(visible) = scope::visible_units(subject) {
-            q = q.filter(crate::db::in_subquery(activities::unit_id, visible));
+            q = q.filter(visible.contains(activities::unit_id));
         }
         if let Some(campaign) = filter.campaign_id {
             q = q.filter(activities::campaign_id.eq(campaign));
         }
         if let Some(path) = &under {
-            q = q.filter(crate::db::in_subquery(
-                activities::unit_id,
-                scope::units_under(path),
-            ));
+            q = q.filter(scope::units_under(path).contains(activities::unit_id));
         }
         if let Some(from) = filter.date_from {
             q = q.filter(activities::date.ge(from));

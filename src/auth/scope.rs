@@ -198,6 +198,14 @@ impl UnitScope {
         }
     }
 
+    /// Does the scope hold a whole district (a subtree rooted at the top of the tree)?
+    /// Then it holds most units, which decides how SQLite is best asked ([`Within`]).
+    pub fn broad(&self) -> bool {
+        self.ranges
+            .iter()
+            .any(|(root, _)| root.trim_matches('/').split('/').count() <= 1)
+    }
+
     /// Also the units with these ids.
     pub fn or_units(mut self, ids: &[UnitId]) -> Self {
         if !ids.is_empty() {
@@ -283,29 +291,19 @@ pub fn visible_units(subject: &Subject) -> Option<VisibleUnits> {
     }
     let mut roots = subject.roots.clone();
     roots.extend(subject.read_roots.iter().cloned());
-    Some(
-        units::table
-            .filter(UnitScope::subtrees(&roots))
-            .select(units::id),
-    )
+    Some(UnitsIn(UnitScope::subtrees(&roots)))
 }
 
 /// The ids of the units the caller acts on (its own subtree: not the units it only reads),
 /// as a subquery. `None` for an admin, who acts everywhere.
 pub fn acting_units(subject: &Subject) -> Option<VisibleUnits> {
-    (subject.role != Role::Admin).then(|| {
-        units::table
-            .filter(UnitScope::subtrees(&subject.roots))
-            .select(units::id)
-    })
+    (subject.role != Role::Admin).then(|| UnitsIn(UnitScope::subtrees(&subject.roots)))
 }
 
 /// The ids of the units in the subtree at `path`, as a subquery (list filters "of this
 /// unit and the units below it").
 pub fn units_under(path: &str) -> VisibleUnits {
-    units::table
-        .filter(UnitScope::subtrees(&[path.to_string()]))
-        .select(units::id)
+    UnitsIn(UnitScope::subtrees(&[path.to_string()]))
 }
 
 /// The path of a unit, if it exists (for filters by subtree).
@@ -367,8 +365,116 @@ pub type ReachingUnits = diesel::dsl::Select<
 >;
 
 /// The type of [`visible_units`]' subquery.
-pub type VisibleUnits =
-    diesel::dsl::Select<diesel::dsl::Filter<units::table, UnitScope>, units::id>;
+pub type VisibleUnits = UnitsIn;
+
+/// The ids of the units in a [`UnitScope`]: `SELECT units.id FROM units WHERE <scope>` where
+/// a subquery is wanted, and [`UnitsIn::contains`] for "this column's unit is one of them",
+/// which the backends are best asked in different ways.
+#[derive(Debug, Clone)]
+pub struct UnitsIn(UnitScope);
+
+impl UnitsIn {
+    /// `column`'s unit is in the scope.
+    pub fn contains<C>(self, column: C) -> Within<C> {
+        Within {
+            column,
+            scope: self.0,
+        }
+    }
+}
+
+impl Expression for UnitsIn {
+    type SqlType = Text;
+}
+
+impl QueryId for UnitsIn {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB> QueryFragment<DB> for UnitsIn
+where
+    DB: diesel::backend::Backend,
+    UnitScope: QueryFragment<DB>,
+    units::id: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT ");
+        units::id.walk_ast(out.reborrow())?;
+        out.push_sql(" FROM \"units\" WHERE ");
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
+/// `column`'s unit lies in a [`UnitScope`] — a record of a unit the caller sees:
+/// - on PostgreSQL `column = ANY(ARRAY(SELECT id FROM units WHERE <scope>))`: the
+///   subquery runs once and the column's index serves the match, also under `OR` and in a
+///   generic plan (an `IN (subquery)` was planned as a filter run against every row);
+/// - on SQLite `column IN (SELECT id FROM units WHERE <scope>)` for a subtree below the
+///   district (a town's: tens of units, listed once per statement), and for a scope rooted
+///   at a district (every unit: listing thousands of them per statement was most of a
+///   district office's report, found with perf) `EXISTS (SELECT 1 FROM units WHERE
+///   units.id = column AND <scope>)`, one lookup by key per row the query looks at.
+#[derive(Debug, Clone)]
+pub struct Within<C> {
+    column: C,
+    scope: UnitScope,
+}
+
+impl<C: Expression> Expression for Within<C> {
+    type SqlType = Bool;
+}
+
+impl<QS, C> AppearsOnTable<QS> for Within<C> where C: AppearsOnTable<QS> {}
+impl<QS, C> SelectableExpression<QS> for Within<C> where C: SelectableExpression<QS> {}
+
+impl<C> ValidGrouping<()> for Within<C> {
+    type IsAggregate = diesel::expression::is_aggregate::No;
+}
+
+impl<C> QueryId for Within<C> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C: QueryFragment<diesel::pg::Pg>> QueryFragment<diesel::pg::Pg> for Within<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql("(");
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" = ANY(ARRAY(SELECT \"units\".\"id\" FROM \"units\" WHERE ");
+        self.scope.walk_ast(out.reborrow())?;
+        out.push_sql(")))");
+        Ok(())
+    }
+}
+
+impl<C: QueryFragment<diesel::sqlite::Sqlite>> QueryFragment<diesel::sqlite::Sqlite> for Within<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        if self.scope.broad() {
+            out.push_sql("EXISTS (SELECT 1 FROM `units` WHERE `units`.`id` = ");
+            self.column.walk_ast(out.reborrow())?;
+            out.push_sql(" AND ");
+            self.scope.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+        } else {
+            out.push_sql("(");
+            self.column.walk_ast(out.reborrow())?;
+            out.push_sql(" IN (SELECT `units`.`id` FROM `units` WHERE ");
+            self.scope.walk_ast(out.reborrow())?;
+            out.push_sql("))");
+        }
+        Ok(())
+    }
+}
+
+impl<C> QueryFragment<crate::db::Backend> for Within<C>
+where
+    C: QueryFragment<diesel::sqlite::Sqlite> + QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, crate::db::Backend>) -> QueryResult<()> {
+        crate::db::Backend::walk_variant_ast(self, pass)
+    }
+}
 
 #[cfg(test)]
 mod tests {

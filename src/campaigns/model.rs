@@ -384,7 +384,8 @@ pub fn list(
             crate::tasks::model::campaigns_of_visible_tasks(subject),
         ) {
             q = q.filter(
-                crate::db::in_subquery(campaigns::lead_unit_id, visible)
+                visible
+                    .contains(campaigns::lead_unit_id)
                     .or(crate::db::in_subquery(
                         campaigns::lead_unit_id,
                         scope::reaching_units(subject),
@@ -399,10 +400,7 @@ pub fn list(
             q = q.filter(campaigns::status.eq(status));
         }
         if let Some(path) = &under {
-            q = q.filter(crate::db::in_subquery(
-                campaigns::lead_unit_id,
-                scope::units_under(path),
-            ));
+            q = q.filter(scope::units_under(path).contains(campaigns::lead_unit_id));
         }
         if let Some(day) = filter.active_on {
             q = q

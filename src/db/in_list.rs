@@ -1,6 +1,8 @@
 //! `column IN (values)` with the values bound as **one** parameter, so that the statement
 //! is the same whatever their number: `= ANY($1)` with an array on PostgreSQL, and
-//! `IN (SELECT value FROM json_each(?))` with a JSON array on SQLite.
+//! `IN (SELECT value FROM json_each(?))` with a JSON array on SQLite (up to eight values
+//! there get a placeholder each: a few statement shapes, all cached, that the planner can
+//! use as index keys).
 //!
 //! Why: diesel's `eq_any` renders one placeholder per value on SQLite and marks the
 //! statement unsafe to cache, so every call prepares it again; a page's names, categories
@@ -21,7 +23,8 @@ use crate::db::Backend;
 pub struct InList<C, T> {
     column: C,
     values: Vec<T>,
-    /// The values as a JSON array, for SQLite.
+    /// The values as text, and as a JSON array, for SQLite.
+    texts: Vec<String>,
     json: String,
 }
 
@@ -37,6 +40,7 @@ where
     InList {
         column,
         values,
+        texts,
         json,
     }
 }
@@ -83,12 +87,30 @@ where
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         out.push_sql("(");
         self.column.walk_ast(out.reborrow())?;
-        out.push_sql(" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<Text, String>(&self.json)?;
-        out.push_sql(")))");
+        // A few values get a placeholder each: SQLite's planner can then use them as an
+        // index key (`(unit_id=? AND status=?)`), which it does not do for a `json_each`
+        // subquery inside an OR, and the handful of statement shapes this makes are all
+        // cached. More values are one JSON array.
+        if self.texts.len() <= FEW {
+            out.push_sql(" IN (");
+            for (i, text) in self.texts.iter().enumerate() {
+                if i > 0 {
+                    out.push_sql(", ");
+                }
+                out.push_bind_param::<Text, String>(text)?;
+            }
+            out.push_sql("))");
+        } else {
+            out.push_sql(" IN (SELECT value FROM json_each(");
+            out.push_bind_param::<Text, String>(&self.json)?;
+            out.push_sql(")))");
+        }
         Ok(())
     }
 }
+
+/// Lists up to this long are bound value by value on SQLite.
+const FEW: usize = 8;
 
 impl<C, T> QueryFragment<Backend> for InList<C, T>
 where

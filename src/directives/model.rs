@@ -440,7 +440,8 @@ pub fn list(
             tasks::directives_of_visible_tasks(subject),
         ) {
             q = q.filter(
-                crate::db::in_subquery(directives::unit_id, visible)
+                visible
+                    .contains(directives::unit_id)
                     .or(crate::db::in_subquery(
                         directives::unit_id,
                         scope::reaching_units(subject),

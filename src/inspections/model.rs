@@ -405,8 +405,9 @@ pub fn list(
                     inspections::site_id,
                     sites::table
                         .filter(
-                            crate::db::in_subquery(sites::unit_id, by_unit)
-                                .or(crate::db::in_subquery(sites::grid_id, by_grid)),
+                            by_unit
+                                .contains(sites::unit_id)
+                                .or(by_grid.contains(sites::grid_id)),
                         )
                         .select(sites::id),
                 ));

@@ -367,7 +367,8 @@ pub fn list(
             (scope::visible_units(subject), scope::visible_units(subject))
         {
             q = q.filter(
-                crate::db::in_subquery(meetings::unit_id, visible)
+                visible
+                    .contains(meetings::unit_id)
                     .or(crate::db::in_subquery(
                         meetings::unit_id,
                         scope::reaching_units(subject),
@@ -375,7 +376,7 @@ pub fn list(
                     .or(crate::db::in_subquery(
                         meetings::id,
                         meeting_units::table
-                            .filter(crate::db::in_subquery(meeting_units::unit_id, attended))
+                            .filter(attended.contains(meeting_units::unit_id))
                             .select(meeting_units::meeting_id),
                     )),
             );

@@ -201,8 +201,9 @@ pub fn list(
             (scope::visible_units(subject), scope::visible_units(subject))
         {
             q = q.filter(
-                crate::db::in_subquery(pairings::department_id, departments)
-                    .or(crate::db::in_subquery(pairings::partner_id, partners)),
+                departments
+                    .contains(pairings::department_id)
+                    .or(partners.contains(pairings::partner_id)),
             );
         }
         if let Some(d) = filter.department_id {

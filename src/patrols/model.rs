@@ -551,7 +551,7 @@ pub fn list(
     let query = || {
         let mut q = patrols::table.select(PatrolRow::as_select()).into_boxed();
         if let Some(visible) = scope::visible_units(subject) {
-            q = q.filter(crate::db::in_subquery(patrols::grid_id, visible));
+            q = q.filter(visible.contains(patrols::grid_id));
         }
         if let Some(grid) = filter.grid_id {
             q = q.filter(patrols::grid_id.eq(grid));
@@ -587,7 +587,7 @@ pub fn visible_among(
         .select(PatrolRow::as_select())
         .into_boxed();
     if let Some(visible) = scope::visible_units(subject) {
-        q = q.filter(crate::db::in_subquery(patrols::grid_id, visible));
+        q = q.filter(visible.contains(patrols::grid_id));
     }
     Ok(q.load(conn)?)
 }

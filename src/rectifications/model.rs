@@ -18,7 +18,7 @@ use crate::categories::rules::{check_attribute_values, Severity};
 use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{
     attachments, categories, inspection_items, rectification_attachments, rectification_numbers,
-    rectifications, units,
+    rectifications, units, users,
 };
 use crate::db::{self, DbConnection};
 use crate::deadlines::{self, Timing, Warning, WarningRules};
@@ -249,6 +249,15 @@ pub fn attachments_of(
     Ok(by_item)
 }
 
+/// What the views of a page of items need besides the rows: names, categories, photos
+/// and the inspections that raised them.
+struct ViewContext {
+    names: Names,
+    category_names: HashMap<CategoryId, String>,
+    files: HashMap<(RectificationId, Stage), Vec<AttachmentId>>,
+    raised_by: HashMap<RectificationId, InspectionId>,
+}
+
 /// The views of `rows` at `now`: names, categories and photos loaded together.
 pub fn views(
     conn: &mut DbConnection,
@@ -276,7 +285,7 @@ pub fn views(
             .collect()
     };
     let ids: Vec<RectificationId> = rows.iter().map(|r| r.id).collect();
-    let mut files = attachments_of(conn, &ids)?;
+    let files = attachments_of(conn, &ids)?;
     let raised_by: HashMap<RectificationId, InspectionId> = if ids.is_empty() {
         HashMap::new()
     } else {
@@ -290,6 +299,98 @@ pub fn views(
             .into_iter()
             .collect()
     };
+    let context = ViewContext {
+        names,
+        category_names,
+        files,
+        raised_by,
+    };
+    build_views(rows, context, now, warnings)
+}
+
+/// One item and its view, read by id in two queries: the item with its units' paths and
+/// every name its view shows (joined by key), then its photos. What `GET` of one item
+/// does; a page of items loads its names together instead ([`views`]).
+pub fn find_viewed(
+    conn: &mut DbConnection,
+    id: RectificationId,
+    now: NaiveDateTime,
+    warnings: &WarningRules,
+) -> AppResult<(Placed, Item)> {
+    let (grids, owners) = diesel::alias!(units as grids, units as owners);
+    type Found = (
+        ItemRow,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<InspectionId>,
+    );
+    // On the concrete connection: a query of static shape is then found in the statement
+    // cache by its type (the multi-backend connection renders it to text every time).
+    let found: Option<Found> = crate::on_backend!(conn, |c| rectifications::table
+        .inner_join(grids.on(grids.field(units::id).eq(rectifications::grid_id)))
+        .left_join(owners.on(rectifications::unit_id.eq(owners.field(units::id).nullable())))
+        .inner_join(categories::table.on(categories::id.eq(rectifications::category_id)))
+        .inner_join(users::table.on(users::id.eq(rectifications::reported_by)))
+        .left_join(
+            inspection_items::table.on(inspection_items::rectification_id.eq(rectifications::id)),
+        )
+        .filter(rectifications::id.eq(id))
+        .select((
+            ItemRow::as_select(),
+            grids.field(units::path),
+            owners.field(units::path).nullable(),
+            grids.field(units::name),
+            owners.field(units::name).nullable(),
+            categories::name,
+            users::display_name,
+            inspection_items::inspection_id.nullable(),
+        ))
+        .get_result(c)
+        .optional())?;
+    let found = found.ok_or(AppError::NotFound("rectification item"))?;
+    let (row, grid_path, unit_path, grid_name, unit_name, category, reporter, inspection) = found;
+    let mut known = vec![
+        (row.grid_id.to_string(), grid_name),
+        (row.reported_by.to_string(), reporter),
+    ];
+    if let (Some(unit), Some(name)) = (row.unit_id, unit_name) {
+        known.push((unit.to_string(), name));
+    }
+    let context = ViewContext {
+        names: Names::known(known),
+        category_names: HashMap::from([(row.category_id, category)]),
+        files: attachments_of(conn, &[row.id])?,
+        raised_by: inspection.map(|i| (row.id, i)).into_iter().collect(),
+    };
+    let view = build_views(vec![row.clone()], context, now, warnings)?
+        .pop()
+        .ok_or_else(|| AppError::internal("an item without its view"))?;
+    Ok((
+        Placed {
+            row,
+            grid_path,
+            unit_path,
+        },
+        view,
+    ))
+}
+
+fn build_views(
+    rows: Vec<ItemRow>,
+    context: ViewContext,
+    now: NaiveDateTime,
+    warnings: &WarningRules,
+) -> AppResult<Vec<Item>> {
+    let ViewContext {
+        names,
+        category_names,
+        mut files,
+        raised_by,
+    } = context;
     rows.into_iter()
         .map(|row| {
             let timing = row.timing();
@@ -395,18 +496,19 @@ impl Placed {
 
 pub fn find(conn: &mut DbConnection, id: RectificationId) -> AppResult<Placed> {
     let (grids, owners) = diesel::alias!(units as grids, units as owners);
-    let (row, grid_path, unit_path) = rectifications::table
-        .inner_join(grids.on(grids.field(units::id).eq(rectifications::grid_id)))
-        .left_join(owners.on(rectifications::unit_id.eq(owners.field(units::id).nullable())))
-        .filter(rectifications::id.eq(id))
-        .select((
-            ItemRow::as_select(),
-            grids.field(units::path),
-            owners.field(units::path).nullable(),
-        ))
-        .get_result::<(ItemRow, String, Option<String>)>(conn)
-        .optional()?
-        .ok_or(AppError::NotFound("rectification item"))?;
+    let found: Option<(ItemRow, String, Option<String>)> =
+        crate::on_backend!(conn, |c| rectifications::table
+            .inner_join(grids.on(grids.field(units::id).eq(rectifications::grid_id)))
+            .left_join(owners.on(rectifications::unit_id.eq(owners.field(units::id).nullable())))
+            .filter(rectifications::id.eq(id))
+            .select((
+                ItemRow::as_select(),
+                grids.field(units::path),
+                owners.field(units::path).nullable(),
+            ))
+            .get_result(c)
+            .optional())?;
+    let (row, grid_path, unit_path) = found.ok_or(AppError::NotFound("rectification item"))?;
     Ok(Placed {
         row,
         grid_path,
@@ -506,8 +608,9 @@ pub fn nearby_open(
         (scope::visible_units(subject), scope::visible_units(subject))
     {
         q = q.filter(
-            crate::db::in_subquery(rectifications::unit_id.assume_not_null(), by_unit)
-                .or(crate::db::in_subquery(rectifications::grid_id, by_grid)),
+            by_unit
+                .contains(rectifications::unit_id.assume_not_null())
+                .or(by_grid.contains(rectifications::grid_id)),
         );
     }
     let mut found: Vec<PossibleDuplicate> = q
@@ -993,8 +1096,9 @@ pub fn filtered<'a>(
         (scope::visible_units(subject), scope::visible_units(subject))
     {
         q = q.filter(
-            crate::db::in_subquery(rectifications::unit_id.assume_not_null(), by_unit)
-                .or(crate::db::in_subquery(rectifications::grid_id, by_grid)),
+            by_unit
+                .contains(rectifications::unit_id.assume_not_null())
+                .or(by_grid.contains(rectifications::grid_id)),
         );
     }
     if filter.triage {
@@ -1012,10 +1116,7 @@ pub fn filtered<'a>(
         q = q.filter(rectifications::category_id.eq(category));
     }
     if let Some(path) = under {
-        q = q.filter(crate::db::in_subquery(
-            rectifications::unit_id.assume_not_null(),
-            scope::units_under(path),
-        ));
+        q = q.filter(scope::units_under(path).contains(rectifications::unit_id.assume_not_null()));
     }
     if let Some(grid) = filter.grid_id {
         q = q.filter(rectifications::grid_id.eq(grid));
@@ -1104,8 +1205,9 @@ pub fn visible_among(
         (scope::visible_units(subject), scope::visible_units(subject))
     {
         q = q.filter(
-            crate::db::in_subquery(rectifications::unit_id.assume_not_null(), by_unit)
-                .or(crate::db::in_subquery(rectifications::grid_id, by_grid)),
+            by_unit
+                .contains(rectifications::unit_id.assume_not_null())
+                .or(by_grid.contains(rectifications::grid_id)),
         );
     }
     Ok(q.load(conn)?)

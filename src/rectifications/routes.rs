@@ -309,9 +309,8 @@ pub async fn get_item(
     let work = state.work();
     caller
         .run(&state.db, move |conn, actor| {
-            let placed = model::find(conn, id.0)?;
+            let (placed, view) = model::find_viewed(conn, id.0, work.clock.now(), &work.warnings)?;
             actor.require_on(Action::ReadWork, &placed.resource(), "rectification item")?;
-            let view = model::view(conn, placed.row, work.clock.now(), &work.warnings)?;
             Reply::ok(&view, Some(view.version))
         })
         .await

@@ -307,8 +307,9 @@ pub fn list(
             (scope::visible_units(subject), scope::visible_units(subject))
         {
             q = q.filter(
-                crate::db::in_subquery(sites::unit_id, by_unit)
-                    .or(crate::db::in_subquery(sites::grid_id, by_grid)),
+                by_unit
+                    .contains(sites::unit_id)
+                    .or(by_grid.contains(sites::grid_id)),
             );
         }
         if let Some(kind) = filter.kind {
@@ -318,10 +319,7 @@ pub fn list(
             q = q.filter(sites::grid_id.eq(grid));
         }
         if let Some(path) = &under {
-            q = q.filter(crate::db::in_subquery(
-                sites::unit_id,
-                scope::units_under(path),
-            ));
+            q = q.filter(scope::units_under(path).contains(sites::unit_id));
         }
         if let Some(b) = filter.bbox {
             q = q
@@ -359,8 +357,9 @@ pub fn visible_among(
         (scope::visible_units(subject), scope::visible_units(subject))
     {
         q = q.filter(
-            crate::db::in_subquery(sites::unit_id, by_unit)
-                .or(crate::db::in_subquery(sites::grid_id, by_grid)),
+            by_unit
+                .contains(sites::unit_id)
+                .or(by_grid.contains(sites::grid_id)),
         );
     }
     Ok(q.load(conn)?)

@@ -138,7 +138,7 @@ pub fn changed(
                 )))
             .or(sync_anchors::kind
                 .ne(Kind::Unit.as_str())
-                .and(crate::db::in_subquery(sync_anchors::anchor, visible)));
+                .and(visible.contains(sync_anchors::anchor)));
         q = q.filter(diesel::dsl::exists(
             sync_anchors::table
                 .filter(sync_anchors::kind.eq(sync_log::kind))

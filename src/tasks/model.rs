@@ -708,7 +708,7 @@ pub fn list(
     let query = || {
         let mut q = tasks::table.select(TaskRow::as_select()).into_boxed();
         if let Some(visible) = scope::visible_units(subject) {
-            q = q.filter(crate::db::in_subquery(tasks::unit_id, visible));
+            q = q.filter(visible.contains(tasks::unit_id));
         }
         if let Some(campaign) = filter.campaign_id {
             q = q.filter(tasks::campaign_id.eq(campaign));
@@ -717,10 +717,7 @@ pub fn list(
             q = q.filter(tasks::directive_id.eq(directive));
         }
         if let Some(path) = &under {
-            q = q.filter(crate::db::in_subquery(
-                tasks::unit_id,
-                scope::units_under(path),
-            ));
+            q = q.filter(scope::units_under(path).contains(tasks::unit_id));
         }
         if !filter.statuses.is_empty() {
             q = q.filter(crate::db::in_list(tasks::status, filter.statuses.clone()));
@@ -802,7 +799,7 @@ pub fn sees_any_of_directive(
         .select(tasks::id)
         .into_boxed();
     if let Some(visible) = scope::visible_units(subject) {
-        q = q.filter(crate::db::in_subquery(tasks::unit_id, visible));
+        q = q.filter(visible.contains(tasks::unit_id));
     }
     Ok(!q.limit(1).load::<TaskId>(conn)?.is_empty())
 }
@@ -818,14 +815,13 @@ pub fn sees_any_of_campaign(
         .select(tasks::id)
         .into_boxed();
     if let Some(visible) = scope::visible_units(subject) {
-        q = q.filter(crate::db::in_subquery(tasks::unit_id, visible));
+        q = q.filter(visible.contains(tasks::unit_id));
     }
     Ok(!q.limit(1).load::<TaskId>(conn)?.is_empty())
 }
 
 /// Tasks of the units the caller sees.
-type VisibleTasks =
-    diesel::dsl::Filter<tasks::table, crate::db::InSubquery<tasks::unit_id, scope::VisibleUnits>>;
+type VisibleTasks = diesel::dsl::Filter<tasks::table, scope::Within<tasks::unit_id>>;
 
 /// The ids of the directives whose tasks the caller sees, as a subquery (a directive is
 /// visible to the units it was split to). `None` when the caller sees every unit.
@@ -834,7 +830,7 @@ pub fn directives_of_visible_tasks(
 ) -> Option<diesel::dsl::Select<VisibleTasks, tasks::directive_id>> {
     scope::visible_units(subject).map(|visible| {
         tasks::table
-            .filter(crate::db::in_subquery(tasks::unit_id, visible))
+            .filter(visible.contains(tasks::unit_id))
             .select(tasks::directive_id)
     })
 }
@@ -845,7 +841,7 @@ pub fn campaigns_of_visible_tasks(
 ) -> Option<diesel::dsl::Select<VisibleTasks, tasks::campaign_id>> {
     scope::visible_units(subject).map(|visible| {
         tasks::table
-            .filter(crate::db::in_subquery(tasks::unit_id, visible))
+            .filter(visible.contains(tasks::unit_id))
             .select(tasks::campaign_id)
     })
 }
@@ -861,7 +857,7 @@ pub fn visible_among(
         .select(TaskRow::as_select())
         .into_boxed();
     if let Some(visible) = scope::visible_units(subject) {
-        q = q.filter(crate::db::in_subquery(tasks::unit_id, visible));
+        q = q.filter(visible.contains(tasks::unit_id));
     }
     Ok(q.load(conn)?)
 }

@@ -185,7 +185,7 @@ pub fn list(
     let query = || {
         let mut q = users::table.select(UserRow::as_select()).into_boxed();
         if let Some(units) = scope::acting_units(subject) {
-            q = q.filter(crate::db::in_subquery(users::unit_id, units));
+            q = q.filter(units.contains(users::unit_id));
         }
         if subject.role != Role::Admin {
             q = q.filter(users::role.ne(Role::Admin));

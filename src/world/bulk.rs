@@ -106,6 +106,8 @@ pub struct Generated {
     pub password: String,
     pub admin: Login,
     pub leader: Login,
+    /// The district's office: the issuer's side of every generated task.
+    pub office: Login,
     /// The office of the first town.
     pub town_office: Login,
     /// An officer of the first town.
@@ -120,10 +122,28 @@ pub struct Generated {
     pub grid_point: (f64, f64),
     /// A category routed to towns, for reports.
     pub category: CategoryId,
+    pub categories: Vec<CategoryId>,
+    /// Every town and street (parents for new units), and departments (which hold no
+    /// generated work: targets for reassigning it).
+    pub towns: Vec<UnitId>,
+    pub departments: Vec<UnitId>,
+    /// Where the grids lie: grid `g` is the square of side `size` degrees whose south-west
+    /// corner is `(lon0 + (g % per_row) * size, lat0 + (g / per_row) * size)`.
+    pub lattice: Lattice,
     pub campaign: CampaignId,
     /// An item of the first town, and an open task of it (for transitions).
     pub item: RectificationId,
     pub task: TaskId,
+}
+
+/// The grids' layout; see [`Generated::lattice`].
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Lattice {
+    pub lon0: f64,
+    pub lat0: f64,
+    pub size: f64,
+    pub per_row: usize,
+    pub grids: usize,
 }
 
 struct Unit {
@@ -192,8 +212,10 @@ pub fn generate(
             ));
             towns.push(unit);
         }
+        let mut departments = Vec::new();
         for d in 0..scale.departments {
             let unit = child(&district);
+            departments.push(unit.id);
             rows.push(unit_values(
                 &unit,
                 &format!("BD-D{d:03}"),
@@ -499,8 +521,13 @@ pub fn generate(
                 updated_at: created,
                 version: 1,
             };
-            if first_task.is_none() && unit == towns[0].id && status == TaskStatus::InProgress {
-                first_task = Some(row.id);
+            // The first task of the first town, one in progress if there is one.
+            let open = matches!(first_task, Some((_, TaskStatus::InProgress)));
+            if unit == towns[0].id
+                && !open
+                && (first_task.is_none() || status == TaskStatus::InProgress)
+            {
+                first_task = Some((row.id, status));
             }
             events.push(event(
                 Entity::Task,
@@ -624,11 +651,13 @@ pub fn generate(
                 updated_at: closed_at.unwrap_or(created),
                 version: 1,
             };
-            if first_item.is_none()
-                && row.unit_id == Some(towns[0].id)
-                && status == ItemStatus::InProgress
+            // The first item of the first town, an open one if there is one.
+            let open = matches!(first_item, Some((_, ItemStatus::InProgress)));
+            if row.unit_id == Some(towns[0].id)
+                && !open
+                && (first_item.is_none() || status == ItemStatus::InProgress)
             {
-                first_item = Some(row.id);
+                first_item = Some((row.id, status));
             }
             events.push(event(
                 Entity::Rectification,
@@ -684,6 +713,7 @@ pub fn generate(
             password: password.to_string(),
             admin,
             leader,
+            office: district_office,
             town_office,
             town_officer,
             inspector,
@@ -692,9 +722,19 @@ pub fn generate(
             grid: grid.id,
             grid_point: (lon + GRID_SIZE / 2.0, lat + GRID_SIZE / 2.0),
             category: categories[0].id,
+            categories: categories.iter().map(|c| c.id).collect(),
+            towns: towns.iter().map(|t| t.id).collect(),
+            departments,
+            lattice: Lattice {
+                lon0: LON0,
+                lat0: LAT0,
+                size: GRID_SIZE,
+                per_row: GRIDS_PER_ROW,
+                grids: scale.grids,
+            },
             campaign: campaigns[0].id,
-            item: first_item.unwrap_or_else(RectificationId::new),
-            task: first_task.unwrap_or_else(TaskId::new),
+            item: first_item.map_or_else(RectificationId::new, |(id, _)| id),
+            task: first_task.map_or_else(TaskId::new, |(id, _)| id),
         })
     })
 }

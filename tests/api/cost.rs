@@ -20,6 +20,8 @@ use crate::common::TestApp;
 struct District {
     made: Generated,
     admin: String,
+    /// The district's office (sees the whole district), and a town's.
+    district_office: String,
     office: String,
     officer: String,
     inspector: String,
@@ -33,6 +35,7 @@ fn district(app: &TestApp, scale: Scale) -> District {
         .expect("generate");
     District {
         admin: app.token_for(made.admin.id.as_str()),
+        district_office: app.token_for(made.office.id.as_str()),
         office: app.token_for(made.town_office.id.as_str()),
         officer: app.token_for(made.town_officer.id.as_str()),
         inspector: app.token_for(made.inspector.id.as_str()),
@@ -57,6 +60,13 @@ fn requests(d: &District) -> Vec<(&'static str, &'static str, String, &str, Opti
             "GET",
             "/api/v1/rectifications?per_page=20".into(),
             &d.office,
+            None,
+        ),
+        (
+            "list the district's open items",
+            "GET",
+            "/api/v1/rectifications?per_page=20&status=in_progress".into(),
+            &d.district_office,
             None,
         ),
         (
@@ -261,11 +271,13 @@ async fn requests_keep_to_their_statement_budgets() {
     let d = district(&app, small);
     let postgres = app.state.db.backend() == "postgres";
     let budgets: &[(&str, u64, u64)] = &[
-        // The caller (1), the item with its units' paths (1), its view: names, category,
-        // photos, the inspection that raised it (4).
-        ("get an item", 6, 0),
+        // The caller (1), the item with its units' paths and every name its view shows
+        // (1), its photos (1).
+        ("get an item", 3, 0),
         // The caller, the page, its view (4); 20 of 300 rows: a capped count (1).
         ("list items", 7, 0),
+        // The caller, the page, its view (4), the capped count.
+        ("list the district's open items", 7, 0),
         // The caller, the unit's path, the page, its view (4); the page is not full.
         ("list a unit's open items", 7, 0),
         // The caller, the task with its units, its view: names, directive.

@@ -1,5 +1,9 @@
 -- Back to migration 000011's triggers and LIKE-friendly paths.
+DROP INDEX rectifications_status;
+DROP INDEX units_grid_box;
 DROP INDEX rectifications_duplicate_of;
+DROP INDEX rectifications_category_place;
+CREATE INDEX rectifications_category_id ON rectifications (category_id, status);
 DROP TRIGGER units_sync_insert ON units;
 DROP TRIGGER units_sync_update ON units;
 DROP TRIGGER units_sync_placed ON units;

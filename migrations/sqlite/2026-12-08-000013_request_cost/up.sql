@@ -279,3 +279,18 @@ END;
 -- 3. An item is the parent of the items that repeat it (duplicate_of): without an index on
 --    the child column, checking the reference when an item is written reads every item.
 CREATE INDEX rectifications_duplicate_of ON rectifications (duplicate_of);
+
+-- 4. Nearby duplicates of a report are open items of its category within a few metres:
+--    an index by category and place finds them among the category's items at that spot
+--    (by category and status, a busy category's open items were read one by one).
+DROP INDEX rectifications_category_id;
+CREATE INDEX rectifications_category_place ON rectifications (category_id, lon, lat);
+
+-- 5. The grid holding a point (every report without a named grid): its box's columns in
+--    one index, so that the candidates are found among index entries and only the few
+--    whose box holds the point are read (by kind alone, every grid's row was read).
+CREATE INDEX units_grid_box ON units (kind, min_lon, max_lon, min_lat, max_lat);
+
+-- 6. Items by status, newest first: a district office's "what is open" (its scope holds
+--    nearly every item, so the units' indexes do not narrow it; the status does).
+CREATE INDEX rectifications_status ON rectifications (status, created_at);
