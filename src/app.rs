@@ -14,47 +14,9 @@ use crate::config::Config;
 use crate::db::{self, Db};
 use crate::http::{errors, extract::BodyLimit, fallback};
 use crate::openapi::ApiDocument;
-use crate::ops::metrics::Metrics;
+pub use crate::state::{AppState, Work};
+use crate::telemetry::metrics::Metrics;
 use crate::{api, auth, units, users};
-
-/// Everything a request handler needs; cheap to clone (one per worker).
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub tokens: TokenKeys,
-    pub config: Arc<Config>,
-    pub metrics: Metrics,
-    /// The OpenAPI document, built once at start.
-    pub api: Arc<ApiDocument>,
-    /// Bounds the password hashing done at once.
-    pub hasher: auth::password::HashGate,
-    /// The time (tests stop and move it).
-    pub clock: crate::clock::Clock,
-    /// Where uploaded files go.
-    pub attachments: crate::attachments::store::Store,
-}
-
-/// What campaign work's handlers take into their blocking closure: the time, the warning
-/// rules and how long idempotency keys live.
-#[derive(Debug, Clone)]
-pub struct Work {
-    pub clock: crate::clock::Clock,
-    pub warnings: crate::tasks::rules::WarningRules,
-    pub idempotency_ttl: std::time::Duration,
-    /// How near an open item of the same category is a possible duplicate of a report.
-    pub duplicate_radius_m: f64,
-}
-
-impl AppState {
-    pub fn work(&self) -> Work {
-        Work {
-            clock: self.clock.clone(),
-            warnings: self.config.warnings,
-            idempotency_ttl: self.config.idempotency_ttl,
-            duplicate_radius_m: f64::from(self.config.duplicate_radius_m),
-        }
-    }
-}
 
 /// The application, ready for `HttpServer::new` or `actix_web::test::init_service`.
 pub fn build(
@@ -72,7 +34,8 @@ pub fn build(
     let body_timeout = state.config.body_timeout;
     let cors = crate::http::cors(&state.config.cors_allowed_origins);
     let metrics = state.metrics.clone();
-    let api = state.api.clone();
+    let api = ApiDocument::shared();
+    let tokens = state.tokens.clone();
     // The routes register through utoipa's wrapper (it is what the route macros speak);
     // the document it would assemble is dropped: the one built at start is served.
     App::new()
@@ -80,6 +43,8 @@ pub fn build(
         .configure(api::configure)
         .into_app()
         .app_data(web::Data::new(state))
+        // The caller's token is verified by its extractor, before any handler runs.
+        .app_data(web::Data::new(tokens))
         .app_data(web::Data::new(BodyLimit {
             bytes: limit,
             timeout: body_timeout,
@@ -145,6 +110,9 @@ pub fn prepare(config: Config) -> Result<AppState, StartupError> {
         tracing::info!(applied, backend, "migrations applied");
     }
     bootstrap_admin(&mut conn, &config)?;
+    if let Err(e) = db::refresh_statistics(&mut conn) {
+        tracing::warn!(error = %e, "could not refresh the planner's statistics");
+    }
     drop(conn);
 
     let secret = match &config.jwt_secret {
@@ -170,7 +138,6 @@ pub fn prepare(config: Config) -> Result<AppState, StartupError> {
         tokens,
         config: Arc::new(config),
         metrics,
-        api: Arc::new(ApiDocument::build()),
         hasher: auth::password::HashGate::new(config_hash_concurrency),
         clock: crate::clock::Clock::system(),
     })

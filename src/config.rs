@@ -14,11 +14,7 @@ pub struct ConfigError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
+pub use crate::telemetry::LogFormat;
 
 #[derive(Clone)]
 pub struct Config {
@@ -52,7 +48,7 @@ pub struct Config {
     /// Vertices a grid boundary may have at most.
     pub max_boundary_vertices: usize,
     /// When tasks turn blue, yellow and red.
-    pub warnings: crate::tasks::rules::WarningRules,
+    pub warnings: crate::deadlines::WarningRules,
     /// How long an `Idempotency-Key` and its answer are kept (at least 24 hours).
     pub idempotency_ttl: Duration,
     /// How often the deadline sweep (due-soon and overdue notifications, expired keys)
@@ -150,7 +146,7 @@ impl Config {
             })?;
         }
         if let Some(username) = &admin_username {
-            crate::users::rules::check_username(username).map_err(|message| ConfigError {
+            crate::validate::check_username(username).map_err(|message| ConfigError {
                 setting: "ADMIN_USERNAME",
                 message,
             })?;
@@ -245,7 +241,7 @@ impl Config {
             body_timeout: Duration::from_secs(number(&get, "BODY_TIMEOUT_SECONDS", 30, 1..=3600)?),
             max_connections: number(&get, "MAX_CONNECTIONS", 4096, 1..=1_000_000)?,
             max_boundary_vertices: number(&get, "MAX_BOUNDARY_VERTICES", 10_000, 4..=1_000_000)?,
-            warnings: crate::tasks::rules::WarningRules {
+            warnings: crate::deadlines::WarningRules {
                 due_soon: chrono::TimeDelta::hours(number(
                     &get,
                     "WARNING_DUE_SOON_HOURS",

@@ -9,12 +9,12 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::app::AppState;
 use crate::db::schema::job_claims;
 use crate::db::{write_tx, DbConnection};
+use crate::deadlines::WarningRules;
 use crate::error::AppResult;
 use crate::notifications::{self, Swept};
-use crate::tasks::rules::WarningRules;
+use crate::state::AppState;
 
 pub const DEADLINE_SWEEP: &str = "deadline_sweep";
 
@@ -68,9 +68,10 @@ pub fn finish(conn: &mut DbConnection, job: &str, now: NaiveDateTime) -> AppResu
     Ok(())
 }
 
-/// One deadline sweep, if this worker wins the claim: due-soon and overdue notifications
-/// for the deadlines crossed since the last sweep, and expired idempotency keys. `None`
-/// when another replica is sweeping.
+/// One deadline sweep, if this worker wins the claim: reminders (催办) for the tasks and
+/// rectification items now due soon or overdue that have not had one for their deadline,
+/// expired idempotency keys, and SQLite's planner statistics. `None` when another replica
+/// is sweeping.
 pub fn sweep_deadlines(
     conn: &mut DbConnection,
     worker: &str,
@@ -78,15 +79,20 @@ pub fn sweep_deadlines(
     rules: &WarningRules,
     idempotency_ttl: Duration,
 ) -> AppResult<Option<Swept>> {
-    let Some(last) = claim(conn, DEADLINE_SWEEP, worker, now, TimeDelta::minutes(5))? else {
+    if claim(conn, DEADLINE_SWEEP, worker, now, TimeDelta::minutes(5))?.is_none() {
         return Ok(None);
-    };
+    }
     let swept = write_tx(conn, |conn| {
-        let swept = notifications::sweep(conn, last, now, rules)?;
+        let mut due = crate::tasks::reminders::due(conn, now, rules)?;
+        due.extend(crate::rectifications::reminders::due(conn, now, rules)?);
+        let swept = notifications::remind(conn, &due, now)?;
         crate::idempotency::expire(conn, now, idempotency_ttl)?;
         finish(conn, DEADLINE_SWEEP, now)?;
         Ok::<_, crate::error::AppError>(swept)
     })?;
+    if let Err(e) = crate::db::refresh_statistics(conn) {
+        tracing::warn!(error = %e, "could not refresh the planner's statistics");
+    }
     Ok(Some(swept))
 }
 

@@ -142,6 +142,16 @@ pub struct ApiDocument {
 }
 
 impl ApiDocument {
+    /// The document of this build, made once per process (the routes are compiled in, so
+    /// every server of the process serves the same one).
+    pub fn shared() -> std::sync::Arc<ApiDocument> {
+        static DOCUMENT: std::sync::OnceLock<std::sync::Arc<ApiDocument>> =
+            std::sync::OnceLock::new();
+        DOCUMENT
+            .get_or_init(|| std::sync::Arc::new(ApiDocument::build()))
+            .clone()
+    }
+
     pub fn build() -> Self {
         let doc = document();
         ApiDocument {

@@ -175,6 +175,21 @@ pub fn check_no_format_characters(value: &str) -> Result<(), String> {
     }
 }
 
+/// Usernames: 2–64 characters, no whitespace or control characters (Chinese is fine).
+pub fn check_username(username: &str) -> Result<(), String> {
+    let chars = username.chars().count();
+    if !(2..=64).contains(&chars) {
+        return Err("must be 2 to 64 characters".into());
+    }
+    if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err("must not contain whitespace or control characters".into());
+    }
+    check_no_format_characters(username)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

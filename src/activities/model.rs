@@ -190,7 +190,7 @@ pub fn update(
     draft: &ActivityDraft,
     now: NaiveDateTime,
 ) -> AppResult<ActivityRow> {
-    crate::campaigns::model::ensure_open_by_id(conn, current.campaign_id)?;
+    crate::work::ensure_open(conn, current.campaign_id)?;
     if current.draft() == *draft {
         return Ok(current.clone());
     }

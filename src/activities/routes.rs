@@ -7,13 +7,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::activities::forms::{ActivityQuery, ActivityUpdate, NewActivity};
 use crate::activities::model::{self, Activity};
-use crate::app::AppState;
 use crate::auth::{Action, Caller};
 use crate::error::AppResult;
 use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::ActivityId;
 use crate::openapi::{CreateHeaders, Transitions, UpdateHeaders};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(

@@ -7,10 +7,13 @@ use utoipa::ToSchema;
 
 use crate::attachments::rules::ContentType;
 use crate::attachments::store::Stored;
-use crate::auth::{OwnerRole, Resource};
-use crate::db::schema::attachments;
+use crate::auth::{Action, Actor, OwnerRole, Resource};
+use crate::db::schema::{
+    attachments, patrol_visit_attachments, patrol_visits, patrols, rectification_attachments,
+    rectifications, units,
+};
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{AttachmentId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -109,4 +112,78 @@ pub fn find(conn: &mut DbConnection, id: AttachmentId) -> AppResult<AttachmentRo
         .get_result(conn)
         .optional()?
         .ok_or(AppError::NotFound("attachment"))
+}
+
+/// The attachments a form names in `field` (`attachment_ids`): each must exist and have
+/// been uploaded by the caller — a report cannot borrow another user's photos.
+pub fn own_attachments(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ids: &[AttachmentId],
+    field: &str,
+) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mine: Vec<AttachmentId> = attachments::table
+        .filter(crate::db::in_list(attachments::id, ids))
+        .filter(attachments::uploaded_by.eq(actor.id))
+        .select(attachments::id)
+        .load(conn)?;
+    let errors: Vec<FieldError> = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !mine.contains(id))
+        .map(|(i, _)| FieldError::new(format!("{field}[{i}]"), "no such attachment of yours"))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// May the caller read this attachment through a record it belongs to: an item it is a
+/// photo or evidence of, or a patrol visit it was taken on? Whoever sees the record does
+/// (the policy decides, from the record's units), as the record's own page shows it.
+pub fn readable_through_records(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    attachment: AttachmentId,
+) -> AppResult<bool> {
+    let (grids, owners) = diesel::alias!(units as grids, units as owners);
+    let items: Vec<(String, Option<String>)> = rectification_attachments::table
+        .inner_join(
+            rectifications::table
+                .on(rectifications::id.eq(rectification_attachments::rectification_id)),
+        )
+        .inner_join(grids.on(grids.field(units::id).eq(rectifications::grid_id)))
+        .left_join(owners.on(rectifications::unit_id.eq(owners.field(units::id).nullable())))
+        .filter(rectification_attachments::attachment_id.eq(attachment))
+        .select((
+            grids.field(units::path),
+            owners.field(units::path).nullable(),
+        ))
+        .limit(20)
+        .load(conn)?;
+    let through_item = items.iter().any(|(grid, unit)| {
+        let paths = std::iter::once(grid.as_str()).chain(unit.as_deref());
+        actor.may(Action::ReadWork, &Resource::of_units(paths))
+    });
+    if through_item {
+        return Ok(true);
+    }
+    let visits: Vec<String> = patrol_visit_attachments::table
+        .inner_join(
+            patrol_visits::table.on(patrol_visits::id.eq(patrol_visit_attachments::visit_id)),
+        )
+        .inner_join(patrols::table.on(patrols::id.eq(patrol_visits::patrol_id)))
+        .inner_join(units::table.on(units::id.eq(patrols::grid_id)))
+        .filter(patrol_visit_attachments::attachment_id.eq(attachment))
+        .select(units::path)
+        .limit(20)
+        .load(conn)?;
+    Ok(visits
+        .iter()
+        .any(|grid| actor.may(Action::ReadWork, &Resource::of_unit(grid))))
 }

@@ -9,7 +9,6 @@ use sha2::{Digest, Sha256};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::attachments::model::{self, Attachment};
 use crate::attachments::store::Received;
 use crate::auth::{Action, Caller};
@@ -18,6 +17,7 @@ use crate::http::{Id, Reply};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::AttachmentId;
 use crate::openapi::CreateHeaders;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
@@ -150,7 +150,7 @@ pub async fn upload_attachment(
 }
 
 /// Download an attachment: its uploader, admins, and whoever sees a rectification item
-/// it belongs to.
+/// or a patrol visit it belongs to.
 #[utoipa::path(
     tag = "attachments",
     params(("id" = uuid::Uuid, Path, description = "Attachment id")),
@@ -174,7 +174,7 @@ pub async fn get_attachment(
             // Its uploader (and admins) may; so may whoever sees an item it is a photo or
             // evidence of. Anyone else's file looks absent, as anything out of scope does.
             let readable = actor.may(Action::ReadAttachment, &row.resource())
-                || crate::rectifications::model::attachment_readable(conn, actor, row.id)?;
+                || model::readable_through_records(conn, actor, row.id)?;
             if !readable {
                 return Err(AppError::NotFound("attachment"));
             }

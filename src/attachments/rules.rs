@@ -1,6 +1,9 @@
 //! What an attachment may be, recognised by its first bytes (never by its name or its
 //! declared type), and what a photo's EXIF says about where and when it was taken.
 
+/// Photos a record may carry (a report, a fix, a visit, an inspection).
+pub const MAX_ATTACHMENTS: usize = 20;
+
 use chrono::NaiveDateTime;
 
 use crate::text_enum;

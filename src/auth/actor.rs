@@ -9,7 +9,6 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use diesel::prelude::*;
 
-use crate::app::AppState;
 use crate::auth::policy::{self, Action, Denial, OwnerCheck, OwnerRole, Resource, Role};
 use crate::auth::scope::{self, Subject};
 use crate::auth::token::Claims;
@@ -17,7 +16,7 @@ use crate::db::schema::{pairings, sessions, units, users};
 use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::ids::{SessionId, UnitId, UserId};
-use crate::units::UnitKind;
+use crate::tree::UnitKind;
 use chrono::NaiveDateTime;
 
 /// A request's verified access token.
@@ -142,19 +141,19 @@ impl Caller {
         }
         let Some((user, revoked, _, _)) = rows.first() else {
             return Err(AppError::unauthenticated(
-                "invalid_token",
+                crate::error::Code::InvalidToken,
                 "the access token is not valid",
             ));
         };
         if !user.active {
             return Err(AppError::unauthenticated(
-                "account_inactive",
+                crate::error::Code::AccountInactive,
                 "this account has been deactivated",
             ));
         }
         if revoked.is_some() {
             return Err(AppError::unauthenticated(
-                "session_ended",
+                crate::error::Code::SessionEnded,
                 "this session has ended (logged out, or ended by a password change); log in again",
             ));
         }
@@ -236,7 +235,7 @@ impl Actor {
     ) -> AppResult<()> {
         if self.must_change_password {
             return Err(AppError::forbidden_because(
-                "password_change_required",
+                crate::error::Code::PasswordChangeRequired,
                 "your password was reset: change it (POST /api/v1/me/password) first",
             ));
         }
@@ -270,19 +269,19 @@ fn denial(denial: Denial, what: &'static str) -> AppError {
         Denial::Hidden => AppError::NotFound(what),
         Denial::RoleMayNot => AppError::forbidden(),
         Denial::ReadOnly => AppError::forbidden_because(
-            "outside_your_units",
+            crate::error::Code::OutsideYourUnits,
             format!("this {what} belongs to a unit you may read but not act on"),
         ),
         Denial::Owner(OwnerCheck::IsNot(OwnerRole::Submitter)) => AppError::forbidden_because(
-            "own_submission",
+            crate::error::Code::OwnSubmission,
             format!("you submitted this {what}; someone else must verify it"),
         ),
         Denial::Owner(OwnerCheck::IsNot(_)) => AppError::forbidden_because(
-            "owner_excluded",
+            crate::error::Code::OwnerExcluded,
             format!("your part in this {what} excludes you from this action"),
         ),
         Denial::Owner(OwnerCheck::Is(_)) => AppError::forbidden_because(
-            "not_owner",
+            crate::error::Code::NotOwner,
             format!("only the owner of this {what} may do this"),
         ),
     }
@@ -291,12 +290,15 @@ fn denial(denial: Denial, what: &'static str) -> AppError {
 fn bearer(req: &HttpRequest) -> AppResult<&str> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         AppError::unauthenticated(
-            "missing_token",
+            crate::error::Code::MissingToken,
             "send `Authorization: Bearer <access token>`",
         )
     })?;
     let text = value.to_str().map_err(|_| {
-        AppError::unauthenticated("invalid_token", "the Authorization header is not valid")
+        AppError::unauthenticated(
+            crate::error::Code::InvalidToken,
+            "the Authorization header is not valid",
+        )
     })?;
     match text.split_once(' ') {
         Some((scheme, token))
@@ -305,7 +307,7 @@ fn bearer(req: &HttpRequest) -> AppResult<&str> {
             Ok(token.trim())
         }
         _ => Err(AppError::unauthenticated(
-            "invalid_token",
+            crate::error::Code::InvalidToken,
             "the Authorization header must be `Bearer <token>`",
         )),
     }
@@ -316,9 +318,9 @@ impl FromRequest for Caller {
     type Future = std::future::Ready<AppResult<Caller>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = match req.app_data::<web::Data<AppState>>() {
-            Some(state) => bearer(req).and_then(|token| state.tokens.verify(token)),
-            None => Err(AppError::internal("AppState missing")),
+        let verified = match req.app_data::<web::Data<crate::auth::token::TokenKeys>>() {
+            Some(keys) => bearer(req).and_then(|token| keys.verify(token)),
+            None => Err(AppError::internal("the token keys are not registered")),
         };
         std::future::ready(verified.map(|claims| Caller { claims }))
     }

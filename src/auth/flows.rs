@@ -10,12 +10,12 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::auth::forms::{LoginRequest, PasswordChange, RefreshRequest};
 use crate::auth::{password, sessions, throttle, Caller};
 use crate::db::{write_tx, Committed};
 use crate::error::{AppError, AppResult};
 use crate::ids::{SessionId, UserId};
+use crate::state::AppState;
 use crate::users::model as users;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -76,7 +76,7 @@ pub async fn login(
         })
         .await?;
     if let Err(limited) = reserved {
-        tracing::warn!(target: "security", event = "login_refused", %username, client = %address, reason = limited.code(), "login refused: too many failures");
+        tracing::warn!(target: "security", event = "login_refused", %username, client = %address, reason = limited.code().as_str(), "login refused: too many failures");
         return Err(limited);
     }
 
@@ -114,7 +114,7 @@ pub async fn login(
                 Some(u) if verified => {
                     return Ok(Committed::Refused((
                         AppError::unauthenticated(
-                            "account_inactive",
+                            crate::error::Code::AccountInactive,
                             format!("account `{}` is deactivated", u.username),
                         ),
                         locked,
@@ -123,7 +123,7 @@ pub async fn login(
                 _ => {
                     return Ok(Committed::Refused((
                         AppError::unauthenticated(
-                            "invalid_credentials",
+                            crate::error::Code::InvalidCredentials,
                             "wrong username or password",
                         ),
                         locked,
@@ -141,7 +141,7 @@ pub async fn login(
             tokens_for(state, user.id, session, issued, user.must_change_password)
         }
         Committed::Refused((error, locked)) => {
-            tracing::warn!(target: "security", event = "login_failed", %username, client = %address, reason = error.code(), "login failed");
+            tracing::warn!(target: "security", event = "login_failed", %username, client = %address, reason = error.code().as_str(), "login failed");
             for subject in locked {
                 tracing::warn!(target: "security", event = "lockout", %username, client = %address, limited = subject.as_str(), "too many failed logins: locked");
             }
@@ -175,7 +175,7 @@ pub async fn refresh(state: &AppState, token: String) -> AppResult<TokenResponse
             let user = users::find(conn, rotation.user_id)?;
             if !user.active {
                 return Ok(Committed::Refused(AppError::unauthenticated(
-                    "account_inactive",
+                    crate::error::Code::AccountInactive,
                     "this account has been deactivated",
                 )));
             }

@@ -4,12 +4,12 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::flows::{self, TokenResponse};
 use crate::auth::forms::{LoginRequest, PasswordChange, RefreshRequest};
 use crate::auth::Caller;
 use crate::error::AppResult;
 use crate::http::Json;
+use crate::state::AppState;
 use crate::users::model::{self as users, User};
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -321,8 +321,8 @@ pub fn path_of(
 /// The path from which work led by the unit at `path` (of `kind`) reaches down: a
 /// department's is its district's (departments hang off the district and act for it),
 /// every other unit's its own.
-pub fn reach_path(path: &str, kind: crate::units::UnitKind) -> &str {
-    if kind != crate::units::UnitKind::Department {
+pub fn reach_path(path: &str, kind: crate::tree::UnitKind) -> &str {
+    if kind != crate::tree::UnitKind::Department {
         return path;
     }
     let trimmed = path.trim_end_matches('/');
@@ -340,7 +340,7 @@ pub fn reaching_units(subject: &Subject) -> ReachingUnits {
     units::table
         .filter(
             crate::db::in_list(units::id, upper.clone()).or(units::kind
-                .eq(crate::units::UnitKind::Department)
+                .eq(crate::tree::UnitKind::Department)
                 .and(crate::db::in_list(
                     units::parent_id.assume_not_null(),
                     upper,
@@ -356,7 +356,7 @@ pub type ReachingUnits = diesel::dsl::Select<
         diesel::dsl::Or<
             InList<units::id, UnitId>,
             diesel::dsl::And<
-                diesel::dsl::Eq<units::kind, crate::units::UnitKind>,
+                diesel::dsl::Eq<units::kind, crate::tree::UnitKind>,
                 InList<diesel::dsl::AssumeNotNull<units::parent_id>, UnitId>,
             >,
         >,
@@ -561,7 +561,7 @@ mod tests {
 
     #[test]
     fn a_departments_work_reaches_from_its_district() {
-        use crate::units::UnitKind;
+        use crate::tree::UnitKind;
         assert_eq!(reach_path("/d/p/", UnitKind::Department), "/d/");
         assert_eq!(reach_path("/d/a/", UnitKind::Town), "/d/a/");
         assert_eq!(reach_path("/d/", UnitKind::District), "/d/");

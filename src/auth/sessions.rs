@@ -66,7 +66,10 @@ pub fn issue(
 }
 
 fn invalid() -> AppError {
-    AppError::unauthenticated("invalid_refresh_token", "the refresh token is not valid")
+    AppError::unauthenticated(
+        crate::error::Code::InvalidRefreshToken,
+        "the refresh token is not valid",
+    )
 }
 
 /// Ends one session: its access tokens stop working and its refresh tokens too.
@@ -121,7 +124,7 @@ fn reused(conn: &mut DbConnection, row: &RefreshTokenRow) -> AppResult<Committed
     revoke_session(conn, row.family_id)?;
     tracing::warn!(user_id = %row.user_id, session = %row.family_id, "refresh token reused; session revoked");
     Ok(Committed::Refused(AppError::unauthenticated(
-        "refresh_token_reused",
+        crate::error::Code::RefreshTokenReused,
         "this refresh token was already used; all sessions from that login are ended",
     )))
 }
@@ -152,7 +155,7 @@ pub fn consume(conn: &mut DbConnection, token: &str) -> AppResult<Committed<Rota
     }
     if row.expires_at <= db::now() {
         return Ok(Committed::Refused(AppError::unauthenticated(
-            "refresh_token_expired",
+            crate::error::Code::RefreshTokenExpired,
             "the refresh token has expired",
         )));
     }

@@ -129,14 +129,19 @@ impl TokenKeys {
     /// the future nor for longer than this server issues tokens for.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
         use jsonwebtoken::errors::ErrorKind;
-        let invalid =
-            || AppError::unauthenticated("invalid_token", "the access token is not valid");
+        let invalid = || {
+            AppError::unauthenticated(
+                crate::error::Code::InvalidToken,
+                "the access token is not valid",
+            )
+        };
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => {
-                    AppError::unauthenticated("token_expired", "the access token has expired")
-                }
+                ErrorKind::ExpiredSignature => AppError::unauthenticated(
+                    crate::error::Code::TokenExpired,
+                    "the access token has expired",
+                ),
                 _ => invalid(),
             })?;
         let now = chrono::Utc::now().timestamp();
@@ -243,7 +248,11 @@ mod tests {
         let sign = |c: &Claims| {
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), c, &k.encoding).unwrap()
         };
-        let code = |c: Claims| k.verify(&sign(&c)).map(|_| ()).map_err(|e| e.code());
+        let code = |c: Claims| {
+            k.verify(&sign(&c))
+                .map(|_| ())
+                .map_err(|e| e.code().as_str())
+        };
         assert_eq!(code(claims(now, now, now + 900)), Ok(()));
         assert_eq!(
             code(claims(now - 1000, now - 1000, now - 100)),

@@ -178,21 +178,7 @@ pub fn writable(
 
 /// Nothing under a closed campaign may be written until it is reopened.
 pub fn ensure_open(row: &CampaignRow) -> AppResult<()> {
-    if row.status == CampaignStatus::Closed {
-        return Err(AppError::conflict(
-            "campaign_closed",
-            format!(
-                "the campaign {} is closed: reopen it before recording work under it",
-                row.name
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses a write under the campaign `id` while it is closed.
-pub fn ensure_open_by_id(conn: &mut DbConnection, id: CampaignId) -> AppResult<()> {
-    ensure_open(&find(conn, id)?.row)
+    crate::work::refuse_if_closed(row.status, &row.name)
 }
 
 /// The campaign with this name, if any (the world loader's idempotence).

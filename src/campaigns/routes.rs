@@ -5,7 +5,6 @@ use actix_web::{get, patch, post, web};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{Action, Caller};
 use crate::campaigns::forms::{CampaignQuery, CampaignTransition, CampaignUpdate, NewCampaign};
 use crate::campaigns::model::{self, Campaign};
@@ -15,6 +14,7 @@ use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::CampaignId;
 use crate::openapi::{CreateHeaders, TransitionHeaders, Transitions, UpdateHeaders};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(

@@ -22,15 +22,7 @@ text_enum! {
     }
 }
 
-text_enum! {
-    pub enum CampaignStatus {
-        /// Being prepared: work may be recorded already.
-        Planned = "planned",
-        Active = "active",
-        /// Over: nothing under it may be written until it is reopened.
-        Closed = "closed",
-    }
-}
+pub use crate::work::CampaignStatus;
 
 text_enum! {
     /// What `POST /campaigns/{id}/transitions` may ask for.

@@ -203,7 +203,7 @@ fn check_route_unit(conn: &mut DbConnection, actor: &Actor, routing: &Routing) -
 
 fn code_taken(code: &str) -> AppError {
     AppError::conflict(
-        "code_taken",
+        crate::error::Code::CodeTaken,
         format!("category code `{code}` is taken (codes ignore case)"),
     )
 }

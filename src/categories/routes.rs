@@ -5,7 +5,6 @@ use actix_web::{get, patch, post, web};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{Action, Caller, Resource};
 use crate::categories::forms::{CategoryQuery, CategoryUpdate, NewCategory};
 use crate::categories::model::{self, Category};
@@ -14,6 +13,7 @@ use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::CategoryId;
 use crate::openapi::{Conflicts, CreateHeaders, UpdateHeaders};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(

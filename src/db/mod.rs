@@ -24,7 +24,7 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
-use crate::ops::metrics::Metrics;
+use crate::telemetry::metrics::Metrics;
 pub use in_list::{in_list, in_subquery, InList, InSubquery};
 pub use stats::{Counts, Stats};
 
@@ -214,6 +214,21 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
     }
     .map_err(|e| e.to_string())?;
     Ok(applied.len())
+}
+
+/// Keeps the query planner's statistics current. SQLite plans without statistics by rules
+/// of thumb, and with a status index beside the unit indexes those chose to read a town's
+/// open items by status across the whole district (33 ms against 2.8 ms at 100,000 items,
+/// measured on the benchmark's district): `PRAGMA optimize` analyses the tables whose
+/// statistics are missing or stale, reading a bounded sample of each. Run at start and
+/// by the periodic sweep; PostgreSQL's autovacuum does the same on its own.
+pub fn refresh_statistics(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            c.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+        }
+        DbConnection::Pg(_) => Ok(()),
+    }
 }
 
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock up
@@ -541,7 +556,7 @@ pub fn unique_violation(error: &diesel::result::Error) -> Option<String> {
 /// write (PostgreSQL runs READ COMMITTED): the client retries with a fresh read.
 pub fn concurrent_change(what: &'static str) -> AppError {
     AppError::conflict(
-        "concurrent_change",
+        crate::error::Code::ConcurrentChange,
         format!(
             "the {what} was changed by another request at the same moment; read it again and retry"
         ),

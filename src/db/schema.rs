@@ -215,6 +215,23 @@ diesel::table! {
         dedup_key -> Nullable<Text>,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        rectification_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reminders (record, kind, due_at) {
+        record -> Text,
+        kind -> Text,
+        due_at -> Timestamp,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patrol_visit_attachments (visit_id, attachment_id) {
+        visit_id -> Text,
+        attachment_id -> Text,
     }
 }
 
@@ -313,7 +330,10 @@ diesel::table! {
         reported_by -> Text,
         status -> Text,
         rework_count -> Integer,
-        extension -> Nullable<Text>,
+        extension_due_at -> Nullable<Timestamp>,
+        extension_note -> Nullable<Text>,
+        extension_requested_by -> Nullable<Text>,
+        extension_requested_at -> Nullable<Timestamp>,
         assigned_at -> Nullable<Timestamp>,
         started_at -> Nullable<Timestamp>,
         submitted_at -> Nullable<Timestamp>,
@@ -535,6 +555,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     patrols,
     patrol_points,
     patrol_visits,
+    patrol_visit_attachments,
+    reminders,
     patrol_items,
     checklists,
     checklist_versions,

@@ -3,7 +3,10 @@
 //! closed on time. Plain functions of the facts and the clock, tested here; [`sql`]
 //! mirrors them as conditions so that lists filter by colour across pages.
 
+pub mod extension;
 pub mod sql;
+
+pub use extension::{Extension, HasExtension};
 
 use chrono::{NaiveDateTime, TimeDelta};
 

@@ -264,7 +264,7 @@ pub fn update(
     change: &DirectiveChange,
     now: NaiveDateTime,
 ) -> AppResult<DirectiveRow> {
-    campaigns::model::ensure_open_by_id(conn, current.campaign_id)?;
+    crate::work::ensure_open(conn, current.campaign_id)?;
     let mut next = current.clone();
     if let Some(title) = &change.title {
         next.title = title.clone();
@@ -399,7 +399,7 @@ pub fn split(
     draft: &SplitDraft,
     now: NaiveDateTime,
 ) -> AppResult<Vec<TaskRow>> {
-    campaigns::model::ensure_open_by_id(conn, directive.campaign_id)?;
+    crate::work::ensure_open(conn, directive.campaign_id)?;
     let units = targets(conn, actor, &draft.targets)?;
     let due_at = match draft.due_at.or(directive.default_due_at) {
         Some(due) if due > now => due,

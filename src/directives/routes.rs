@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{Action, Caller};
 use crate::directives::forms::{DirectiveQuery, DirectiveUpdate, NewDirective, NewTasks};
 use crate::directives::model::{self, Directive};
@@ -19,6 +18,7 @@ use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::DirectiveId;
 use crate::openapi::{CreateHeaders, Transitions, UpdateHeaders};
+use crate::state::AppState;
 use crate::tasks::model::Task;
 
 pub fn configure(cfg: &mut ServiceConfig) {

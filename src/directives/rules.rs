@@ -1,28 +1,7 @@
 //! What a directive is: its priorities and the bounds on its fields, and how one is split
 //! into tasks.
 
-use crate::text_enum;
-
-text_enum! {
-    /// How pressing a directive is; its tasks sort by it.
-    pub enum Priority {
-        Normal = "normal",
-        High = "high",
-        /// 急办.
-        Urgent = "urgent",
-    }
-}
-
-impl Priority {
-    /// Higher is more pressing (for sorting).
-    pub fn rank(self) -> i32 {
-        match self {
-            Priority::Normal => 1,
-            Priority::High => 2,
-            Priority::Urgent => 3,
-        }
-    }
-}
+pub use crate::work::Priority;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 10_000;

@@ -17,8 +17,8 @@ fn json_error(err: JsonPayloadError) -> AppError {
             AppError::PayloadTooLarge { limit }
         }
         JsonPayloadError::Deserialize(e) if e.is_data() => AppError::invalid("body", e.to_string()),
-        other => AppError::BadRequest {
-            code: "malformed_json",
+        other => AppError::Refused {
+            code: crate::error::Code::MalformedJson,
             detail: format!("the request body is not valid JSON: {other}"),
             errors: Vec::new(),
         },
@@ -31,8 +31,8 @@ fn form_error(err: UrlencodedError) -> AppError {
             "the request body must be application/x-www-form-urlencoded".into(),
         ),
         UrlencodedError::Overflow { limit, .. } => AppError::PayloadTooLarge { limit },
-        other => AppError::BadRequest {
-            code: "malformed_form",
+        other => AppError::Refused {
+            code: crate::error::Code::MalformedForm,
             detail: format!("the form could not be read: {other}"),
             errors: Vec::new(),
         },

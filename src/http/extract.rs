@@ -151,8 +151,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 }
                 let mut body = web::BytesMut::new();
                 while let Some(chunk) = payload.next().await {
-                    let chunk = chunk.map_err(|e| AppError::BadRequest {
-                        code: "unreadable_body",
+                    let chunk = chunk.map_err(|e| AppError::Refused {
+                        code: crate::error::Code::UnreadableBody,
                         detail: format!("the request body could not be read: {e}"),
                         errors: Vec::new(),
                     })?;
@@ -181,8 +181,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// Deserialises JSON, telling syntax errors (400) from content errors (422 naming the field).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let malformed = |inner: &serde_json::Error| AppError::BadRequest {
-        code: "malformed_json",
+    let malformed = |inner: &serde_json::Error| AppError::Refused {
+        code: crate::error::Code::MalformedJson,
         detail: format!("the request body is not valid JSON: {inner}"),
         errors: Vec::new(),
     };

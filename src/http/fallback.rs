@@ -186,35 +186,30 @@ pub async fn refuse_unknown_parameters(
                 AppError::bad_parameter(&name, message)
             })
     });
-    match refusal {
-        Some(error) if req.path().starts_with("/open311/") => {
-            let response = open311_error(req.path(), error);
+    let dialect = dialect_of(req.request(), req.path()).copied();
+    match (refusal, dialect) {
+        (Some(error), Some(dialect)) => {
+            let response = (dialect.render)(req.path(), error);
             Ok(req.into_response(response))
         }
-        Some(error) => Ok(req.error_response(error)),
-        None => Ok(next.call(req).await?.map_into_boxed_body()),
+        (Some(error), None) => Ok(req.error_response(error)),
+        (None, _) => Ok(next.call(req).await?.map_into_boxed_body()),
     }
 }
 
-/// An error of an Open311 path as Open311 writes errors (a list of `{code, description}`,
-/// in the format of the path's extension), not as a problem.
-fn open311_error(path: &str, error: AppError) -> actix_web::HttpResponse {
-    use actix_web::ResponseError;
-    let allow = match &error {
-        AppError::MethodNotAllowed { allow } => Some(allow.join(", ")),
-        _ => None,
-    };
-    let format = crate::open311::routes::format_of_path(path);
-    let mut response = crate::open311::error::Failure::from(error)
-        .in_format(format)
-        .error_response();
-    if let Some(allow) = allow.and_then(|a| actix_web::http::header::HeaderValue::from_str(&a).ok())
-    {
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::ALLOW, allow);
-    }
-    response
+/// How the paths under `prefix` write their errors when they are not problem+json (Open311
+/// writes a list of `{code, description}`): a module that speaks such a dialect registers
+/// one as app data in its own `configure`, and the fallbacks here answer in it.
+#[derive(Clone, Copy)]
+pub struct ErrorDialect {
+    pub prefix: &'static str,
+    pub render: fn(&str, AppError) -> actix_web::HttpResponse,
+}
+
+fn dialect_of<'a>(req: &'a HttpRequest, path: &str) -> Option<&'a ErrorDialect> {
+    req.app_data::<web::Data<ErrorDialect>>()
+        .map(|d| d.get_ref())
+        .filter(|d| path.starts_with(d.prefix))
 }
 
 pub async fn not_found(
@@ -229,8 +224,8 @@ pub async fn not_found(
         Some(allow) => AppError::MethodNotAllowed { allow },
         None => AppError::NotFound("route"),
     };
-    if req.path().starts_with("/open311/") {
-        return Ok(open311_error(req.path(), error));
+    if let Some(dialect) = dialect_of(&req, req.path()) {
+        return Ok((dialect.render)(req.path(), error));
     }
     Err(error)
 }

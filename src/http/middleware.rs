@@ -13,7 +13,7 @@ use actix_web::web;
 use tracing::Instrument;
 
 use crate::http::fallback::RouteTable;
-use crate::ops::metrics::Metrics;
+use crate::telemetry::metrics::Metrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

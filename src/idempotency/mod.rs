@@ -193,7 +193,7 @@ pub fn once(
 fn replay(stored: KeyRow, fingerprint: &str) -> AppResult<Reply> {
     if stored.fingerprint != fingerprint {
         return Err(AppError::unprocessable(
-            "idempotency_key_reused",
+            crate::error::Code::IdempotencyKeyReused,
             "this Idempotency-Key was used for another request (another body or operation); \
              use a new key for a new request",
         ));

@@ -6,9 +6,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::attachments::rules::MAX_ATTACHMENTS;
 use crate::error::AppResult;
 use crate::ids::{AttachmentId, CampaignId, ChecklistId, InspectionId, PatrolId, SiteId};
-use crate::rectifications::rules::MAX_ATTACHMENTS;
 use crate::text_enum;
 use crate::validate::Checks;
 

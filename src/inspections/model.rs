@@ -240,7 +240,7 @@ pub fn create(
         crate::campaigns::model::writable(conn, actor, campaign, "campaign_id")?;
     }
     check_patrol(conn, actor, input.patrol_id)?;
-    crate::rectifications::model::own_attachments(
+    crate::attachments::model::own_attachments(
         conn,
         actor,
         &input.attachment_ids,
@@ -268,7 +268,10 @@ pub fn create(
         .values(&row)
         .execute(conn)
         .map_err(|e| match db::unique_violation(&e) {
-            Some(_) => AppError::conflict("already_exists", "an inspection with this id exists"),
+            Some(_) => AppError::conflict(
+                crate::error::Code::AlreadyExists,
+                "an inspection with this id exists",
+            ),
             None => e.into(),
         })?;
     let source = match input.kind {

@@ -5,7 +5,6 @@ use actix_web::{get, post, web};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::{AppState, Work};
 use crate::auth::{Action, Actor, Caller};
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -16,6 +15,7 @@ use crate::inspections::forms::{InspectionQuery, NewInspection};
 use crate::inspections::model::{self, Inspection};
 use crate::openapi::CreateHeaders;
 use crate::rectifications::model::Reporting;
+use crate::state::{AppState, Work};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(

@@ -297,7 +297,7 @@ pub fn update(
     draft: &MeetingDraft,
     now: NaiveDateTime,
 ) -> AppResult<MeetingRow> {
-    crate::campaigns::model::ensure_open_by_id(conn, placed.row.campaign_id)?;
+    crate::work::ensure_open(conn, placed.row.campaign_id)?;
     let current = &placed.row;
     let before_units: Vec<UnitId> = placed.attending.iter().map(|(id, _)| *id).collect();
     if draft.unit_ids != before_units {

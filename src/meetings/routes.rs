@@ -4,7 +4,6 @@ use actix_web::{get, patch, post, web};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{Action, Caller, Resource};
 use crate::error::AppResult;
 use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
@@ -13,6 +12,7 @@ use crate::ids::MeetingId;
 use crate::meetings::forms::{MeetingQuery, MeetingUpdate, NewMeeting};
 use crate::meetings::model::{self, Meeting};
 use crate::openapi::{CreateHeaders, Transitions, UpdateHeaders};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(

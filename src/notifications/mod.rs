@@ -1,22 +1,25 @@
-//! Notifications: each user's inbox. Transitions write theirs in their own transaction
-//! (a task assigned to my unit, rejected, accepted, extension decided, reassigned…); the
-//! deadline sweep ([`sweep`]) writes "due soon" and "overdue" ones, each at most once per
-//! task, deadline and user (a unique key), however many replicas sweep at once.
+//! Notifications: each user's inbox, about the work with a deadline they do or issued — a
+//! task or a rectification item ([`About`]). Transitions write theirs in their own
+//! transaction (assigned to my unit, submitted, accepted, sent back, extension asked for
+//! and decided…); the deadline sweep hands [`remind`] the records that are due soon or
+//! overdue (each domain finds its own: `tasks::reminders`, `rectifications::reminders`),
+//! and each gets one reminder per deadline — recorded in `reminders` in the same
+//! transaction as the notifications, so a repeated or concurrent sweep (another replica)
+//! writes nothing twice, and a deadline moved by an extension warns again.
 
 pub mod routes;
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Role;
 use crate::db::page::{paginate, Listed, Order, Paging};
-use crate::db::schema::{notifications, tasks, users};
+use crate::db::schema::{notifications, reminders, units, users};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
-use crate::ids::{NotificationId, TaskId, UnitId, UserId};
-use crate::tasks::rules::{TaskStatus, WarningRules};
+use crate::ids::{NotificationId, RectificationId, TaskId, UnitId, UserId};
 
 crate::text_enum! {
     /// What a notification is about.
@@ -39,6 +42,41 @@ crate::text_enum! {
         TaskDueSoon = "task_due_soon",
         /// A task of yours is past its deadline.
         TaskOverdue = "task_overdue",
+        /// A rectification item was sent to your unit.
+        ItemAssigned = "item_assigned",
+        /// A fix of an item you reported waits for your check.
+        ItemSubmitted = "item_submitted",
+        ItemAccepted = "item_accepted",
+        /// A fix was sent back, with the reason.
+        ItemRejected = "item_rejected",
+        /// An item of your unit's is due within the warning window.
+        ItemDueSoon = "item_due_soon",
+        /// An item of your unit's is past its deadline.
+        ItemOverdue = "item_overdue",
+    }
+}
+
+/// The record a notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum About {
+    Task(TaskId),
+    Item(RectificationId),
+}
+
+impl About {
+    fn columns(self) -> (Option<TaskId>, Option<RectificationId>) {
+        match self {
+            About::Task(id) => (Some(id), None),
+            About::Item(id) => (None, Some(id)),
+        }
+    }
+
+    /// `task:<id>` or `item:<id>`: how the reminders table names the record.
+    fn key(self) -> String {
+        match self {
+            About::Task(id) => format!("task:{id}"),
+            About::Item(id) => format!("item:{id}"),
+        }
     }
 }
 
@@ -54,6 +92,7 @@ pub struct NotificationRow {
     pub dedup_key: Option<String>,
     pub created_at: NaiveDateTime,
     pub read_at: Option<NaiveDateTime>,
+    pub rectification_id: Option<RectificationId>,
 }
 
 /// A notification as its owner sees it.
@@ -62,9 +101,13 @@ pub struct Notification {
     #[schema(value_type = String, format = Uuid)]
     pub id: NotificationId,
     pub kind: NotificationKind,
+    /// The task it is about, if a task.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub task_id: Option<TaskId>,
-    /// The task's title, e.g. 修订防汛应急预案.
+    /// The rectification item it is about, if an item.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub rectification_id: Option<RectificationId>,
+    /// The task's title or the item's number and problem, e.g. 修订防汛应急预案.
     pub title: String,
     /// What happened, e.g. 已退回：照片不清晰.
     pub body: String,
@@ -80,6 +123,7 @@ impl From<NotificationRow> for Notification {
             id: row.id,
             kind: row.kind,
             task_id: row.task_id,
+            rectification_id: row.rectification_id,
             title: row.title,
             body: row.body,
             created_at: row.created_at.and_utc(),
@@ -88,11 +132,11 @@ impl From<NotificationRow> for Notification {
     }
 }
 
-/// One message to some users about a task.
+/// One message to some users about a record.
 #[derive(Debug, Clone)]
 pub struct Message<'a> {
     pub kind: NotificationKind,
-    pub task_id: TaskId,
+    pub about: About,
     pub title: &'a str,
     pub body: String,
 }
@@ -112,16 +156,20 @@ pub fn send(
             seen.push(**u);
             new
         })
-        .map(|user| NotificationRow {
-            id: NotificationId::new(),
-            user_id: *user,
-            kind: message.kind,
-            task_id: Some(message.task_id),
-            title: message.title.to_string(),
-            body: message.body.clone(),
-            dedup_key: None,
-            created_at: now,
-            read_at: None,
+        .map(|user| {
+            let (task_id, rectification_id) = message.about.columns();
+            NotificationRow {
+                id: NotificationId::new(),
+                user_id: *user,
+                kind: message.kind,
+                task_id,
+                rectification_id,
+                title: message.title.to_string(),
+                body: message.body.clone(),
+                dedup_key: None,
+                created_at: now,
+                read_at: None,
+            }
         })
         .collect();
     if !rows.is_empty() {
@@ -133,7 +181,7 @@ pub fn send(
     Ok(())
 }
 
-/// Who hears about a task's work: its assignee if it has one, otherwise the active
+/// Who hears about a record's work: its assignee if it has one, otherwise the active
 /// officers and office users of its unit.
 pub fn workers(
     conn: &mut DbConnection,
@@ -234,6 +282,40 @@ pub fn mark_all_read(
     .execute(conn)?)
 }
 
+/// The office users who decide for work of the unit at `path`: those of the nearest unit
+/// above it that has any (an item's extension request goes to them).
+pub fn deciders_above(conn: &mut DbConnection, path: &str) -> AppResult<Vec<UserId>> {
+    let above = crate::auth::scope::ancestors_of_path(path);
+    if above.is_empty() {
+        return Ok(Vec::new());
+    }
+    let offices: Vec<(UserId, String)> = users::table
+        .inner_join(units::table.on(units::id.eq(users::unit_id)))
+        .filter(crate::db::in_list(users::unit_id, above.clone()))
+        .filter(users::active.eq(true))
+        .filter(users::role.eq(Role::Office))
+        .select((users::id, units::path))
+        .load(conn)?;
+    // The deepest path is the nearest unit above.
+    let nearest = offices.iter().map(|(_, p)| p.len()).max();
+    Ok(offices
+        .into_iter()
+        .filter(|(_, p)| Some(p.len()) == nearest)
+        .map(|(user, _)| user)
+        .collect())
+}
+
+/// A record whose deadline calls for a reminder: due within the warning window, or past.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Due {
+    pub about: About,
+    pub unit_id: UnitId,
+    pub assignee_id: Option<UserId>,
+    pub title: String,
+    pub due_at: NaiveDateTime,
+    pub overdue: bool,
+}
+
 /// What one sweep wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
@@ -241,89 +323,74 @@ pub struct Swept {
     pub overdue: usize,
 }
 
-/// Writes "due soon" and "overdue" notifications for the open tasks whose deadline came
-/// within the warning window, or passed, since `since` (every open task when `None`). Each
-/// is keyed by task, deadline and user, so a repeated or concurrent sweep writes nothing
-/// twice, and a deadline moved by an extension warns again.
-pub fn sweep(
-    conn: &mut DbConnection,
-    since: Option<NaiveDateTime>,
-    now: NaiveDateTime,
-    rules: &WarningRules,
-) -> AppResult<Swept> {
-    type Due = (TaskId, UnitId, Option<UserId>, String, NaiveDateTime);
-    let select = (
-        tasks::id,
-        tasks::unit_id,
-        tasks::assignee_id,
-        tasks::title,
-        tasks::due_at,
-    );
-    let window = rules.due_soon;
-    // Due soon: the deadline entered the window (due_at - window <= now) and has not passed.
-    let mut soon = tasks::table
-        .filter(crate::db::in_list(tasks::status, TaskStatus::WORKING))
-        .filter(tasks::due_at.ge(now))
-        .filter(tasks::due_at.le(now + window))
-        .select(select)
-        .into_boxed();
-    let mut late = tasks::table
-        .filter(crate::db::in_list(tasks::status, TaskStatus::OPEN))
-        .filter(tasks::due_at.lt(now))
-        .select(select)
-        .into_boxed();
-    if let Some(since) = since {
-        soon = soon.filter(tasks::due_at.gt(since + window - TimeDelta::minutes(1)));
-        late = late.filter(tasks::due_at.ge(since - TimeDelta::minutes(1)));
-    }
-    let soon: Vec<Due> = soon.load(conn)?;
-    let late: Vec<Due> = late.load(conn)?;
+/// Reminds the people who work on each of `due` (its assignee, or its unit's officers and
+/// office), once per record, kind and deadline: the reminder is claimed in `reminders`
+/// first, and one already claimed (an earlier sweep, or another replica's at the same
+/// moment) writes nothing. The records are found by state — open, and due soon or past due
+/// — so work created with less than the warning window left is reminded too, and nothing
+/// depends on when the last sweep ran.
+pub fn remind(conn: &mut DbConnection, due: &[Due], now: NaiveDateTime) -> AppResult<Swept> {
     let mut swept = Swept::default();
-    for (tasks, kind, label) in [
-        (soon, NotificationKind::TaskDueSoon, "due_soon"),
-        (late, NotificationKind::TaskOverdue, "overdue"),
-    ] {
-        for (task, unit, assignee, title, due_at) in tasks {
-            let body = match kind {
-                NotificationKind::TaskOverdue => format!(
-                    "已逾期：截止时间 {}",
-                    due_at
-                        .and_utc()
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
-                _ => format!(
-                    "即将到期：截止时间 {}",
-                    due_at
-                        .and_utc()
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
-            };
-            let key = format!("{label}:{task}:{}", due_at.and_utc().timestamp());
-            let rows: Vec<NotificationRow> = workers(conn, unit, assignee)?
-                .into_iter()
-                .map(|user| NotificationRow {
-                    id: NotificationId::new(),
-                    user_id: user,
-                    kind,
-                    task_id: Some(task),
-                    title: title.clone(),
-                    body: body.clone(),
-                    dedup_key: Some(key.clone()),
-                    created_at: now,
-                    read_at: None,
-                })
-                .collect();
-            if rows.is_empty() {
-                continue;
-            }
-            let written = crate::on_backend!(conn, |c| diesel::insert_into(notifications::table)
-                .values(&rows)
-                .on_conflict_do_nothing()
-                .execute(c))?;
-            match kind {
-                NotificationKind::TaskOverdue => swept.overdue += written,
-                _ => swept.due_soon += written,
-            }
+    for record in due {
+        let (kind, label) = match (record.about, record.overdue) {
+            (About::Task(_), false) => (NotificationKind::TaskDueSoon, "due_soon"),
+            (About::Task(_), true) => (NotificationKind::TaskOverdue, "overdue"),
+            (About::Item(_), false) => (NotificationKind::ItemDueSoon, "due_soon"),
+            (About::Item(_), true) => (NotificationKind::ItemOverdue, "overdue"),
+        };
+        let claimed = crate::on_backend!(conn, |c| diesel::insert_into(reminders::table)
+            .values((
+                reminders::record.eq(record.about.key()),
+                reminders::kind.eq(label),
+                reminders::due_at.eq(record.due_at),
+                reminders::sent_at.eq(now),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        if claimed == 0 {
+            continue;
+        }
+        let stamp = record
+            .due_at
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let body = if record.overdue {
+            format!("已逾期：截止时间 {stamp}")
+        } else {
+            format!("即将到期：截止时间 {stamp}")
+        };
+        let key = format!(
+            "{label}:{}:{}",
+            record.about.key(),
+            record.due_at.and_utc().timestamp()
+        );
+        let (task_id, rectification_id) = record.about.columns();
+        let rows: Vec<NotificationRow> = workers(conn, record.unit_id, record.assignee_id)?
+            .into_iter()
+            .map(|user| NotificationRow {
+                id: NotificationId::new(),
+                user_id: user,
+                kind,
+                task_id,
+                rectification_id,
+                title: record.title.clone(),
+                body: body.clone(),
+                dedup_key: Some(key.clone()),
+                created_at: now,
+                read_at: None,
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let written = crate::on_backend!(conn, |c| diesel::insert_into(notifications::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        if record.overdue {
+            swept.overdue += written;
+        } else {
+            swept.due_soon += written;
         }
     }
     Ok(swept)

@@ -6,12 +6,12 @@ use utoipa::ToSchema;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{Action, Caller};
 use crate::error::AppResult;
 use crate::http::{Id, ListQuery, Page, PageParams};
 use crate::ids::NotificationId;
 use crate::notifications::{self, Notification, NotificationQuery};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(

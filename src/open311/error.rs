@@ -94,9 +94,7 @@ impl From<AppError> for Failure {
     fn from(error: AppError) -> Failure {
         match error {
             AppError::NotFound(what) => Failure::not_found(format!("{what} not found")),
-            AppError::Validation(errors)
-            | AppError::BadRequest { errors, .. }
-            | AppError::Unprocessable { errors, .. }
+            AppError::Validation(errors) | AppError::Refused { errors, .. }
                 if !errors.is_empty() =>
             {
                 Failure::many(
@@ -106,7 +104,9 @@ impl From<AppError> for Failure {
                         .collect(),
                 )
             }
-            AppError::Forbidden { detail, .. } => Failure::forbidden(detail),
+            AppError::Refused { code, detail, .. } if code.status() == StatusCode::FORBIDDEN => {
+                Failure::forbidden(detail)
+            }
             other => {
                 // Everything else keeps its status; an internal cause is logged by the
                 // service's own rendering and never sent.

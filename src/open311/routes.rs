@@ -9,10 +9,9 @@ use serde::Serialize;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{Action, Caller};
 use crate::db::DbConnection;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::pagination::NoFilter;
 use crate::http::{Id, Json, ListQuery, Page, PageParams, Reply};
 use crate::ids::Open311KeyId;
@@ -27,9 +26,15 @@ use crate::open311::model::{
 use crate::open311::xml;
 use crate::openapi::AdminOnly;
 use crate::rectifications::model::Reporting;
+use crate::state::AppState;
 
 /// The public endpoints, outside `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
+    // Unknown paths, methods and parameters under /open311 answer as Open311 does.
+    cfg.app_data(web::Data::new(crate::http::fallback::ErrorDialect {
+        prefix: "/open311/",
+        render: error_answer,
+    }));
     cfg.service(
         scope::scope("/open311").service(discovery).service(
             scope::scope("/v2")
@@ -88,6 +93,27 @@ pub fn format_of_path(path: &str) -> Format {
     } else {
         Format::Json
     }
+}
+
+/// An error as Open311 writes it (a list of `{code, description}`, in the format of the
+/// path's extension), for errors raised before a handler runs; a wrong method keeps its
+/// `Allow`.
+fn error_answer(path: &str, error: AppError) -> HttpResponse {
+    use actix_web::ResponseError;
+    let allow = match &error {
+        AppError::MethodNotAllowed { allow } => Some(allow.join(", ")),
+        _ => None,
+    };
+    let mut response = Failure::from(error)
+        .in_format(format_of_path(path))
+        .error_response();
+    if let Some(allow) = allow.and_then(|a| actix_web::http::header::HeaderValue::from_str(&a).ok())
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, allow);
+    }
+    response
 }
 
 /// Read-only work on one pooled connection, in the blocking pool.

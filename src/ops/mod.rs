@@ -1,4 +1,3 @@
 //! Operations endpoints: liveness, readiness and Prometheus metrics.
 
-pub mod metrics;
 pub mod routes;

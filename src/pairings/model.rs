@@ -140,7 +140,7 @@ pub fn create(conn: &mut DbConnection, input: &NewPairing) -> AppResult<PairingR
 
 fn already_paired() -> AppError {
     AppError::conflict(
-        "already_paired",
+        crate::error::Code::AlreadyPaired,
         "this department is already paired with this unit",
     )
 }

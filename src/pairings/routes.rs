@@ -4,7 +4,6 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{Action, Caller};
 use crate::db::write_tx;
 use crate::error::AppResult;
@@ -14,6 +13,7 @@ use crate::ids::PairingId;
 use crate::openapi::{AdminOnly, Conflicts, CreateHeaders, UpdateHeaders};
 use crate::pairings::forms::{NewPairing, PairingQuery, PairingUpdate};
 use crate::pairings::model::{self, Pairing};
+use crate::state::AppState;
 
 /// Mounted under its own prefix, so the router tries this domain's routes only for its
 /// paths (dynamic routes are matched by regex, one by one).

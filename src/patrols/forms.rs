@@ -4,11 +4,11 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::attachments::rules::MAX_ATTACHMENTS;
 use crate::coords::CoordType;
 use crate::error::{AppError, AppResult};
 use crate::ids::{AttachmentId, CampaignId, PatrolId, PatrolVisitId, SiteId, UnitId};
 use crate::patrols::rules::{PatrolAction, PatrolStatus, MAX_BATCH_POINTS, MAX_NOTE_CHARS};
-use crate::rectifications::rules::MAX_ATTACHMENTS;
 use crate::validate::{self, Checks};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 use crate::auth::scope::{self, Subject};
 use crate::auth::{Action, Actor, OwnerRole, Resource};
 use crate::db::page::{paginate, Listed, Order, Paging};
-use crate::db::schema::{patrol_items, patrol_points, patrol_visits, patrols, sites, units};
+use crate::db::schema::{
+    patrol_items, patrol_points, patrol_visit_attachments, patrol_visits, patrols, sites, units,
+};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{self, Change, Entity};
@@ -302,7 +304,7 @@ pub fn start(
         .get_result(conn)?;
     if active > 0 {
         return Err(AppError::conflict(
-            "patrol_active",
+            crate::error::Code::PatrolActive,
             "you have a patrol going: end it before starting another",
         ));
     }
@@ -325,7 +327,10 @@ pub fn start(
         .values(&row)
         .execute(conn)
         .map_err(|e| match db::unique_violation(&e) {
-            Some(_) => AppError::conflict("already_exists", "a patrol with this id exists"),
+            Some(_) => AppError::conflict(
+                crate::error::Code::AlreadyExists,
+                "a patrol with this id exists",
+            ),
             None => e.into(),
         })?;
     events::record(
@@ -340,7 +345,7 @@ fn ensure_active(row: &PatrolRow) -> AppResult<()> {
     match row.status {
         PatrolStatus::Active => Ok(()),
         PatrolStatus::Ended => Err(AppError::conflict(
-            "patrol_ended",
+            crate::error::Code::PatrolEnded,
             "the patrol has ended: nothing more is added to it",
         )),
     }
@@ -440,7 +445,7 @@ pub fn add_visit(
     let at = draft.at.unwrap_or(now);
     rules::within(at, current.started_at, current.ended_at, now)
         .map_err(|m| AppError::invalid("at", m))?;
-    crate::rectifications::model::own_attachments(
+    crate::attachments::model::own_attachments(
         conn,
         actor,
         &draft.attachment_ids,
@@ -460,9 +465,32 @@ pub fn add_visit(
         .values(&visit)
         .execute(conn)
         .map_err(|e| match db::unique_violation(&e) {
-            Some(_) => AppError::conflict("already_exists", "a visit with this id exists"),
+            Some(_) => AppError::conflict(
+                crate::error::Code::AlreadyExists,
+                "a visit with this id exists",
+            ),
             None => e.into(),
         })?;
+    // Linked as rows too: whoever may read the visit may read its photos
+    // (`attachments::model::readable_through_records`).
+    let links: Vec<_> = draft
+        .attachment_ids
+        .iter()
+        .map(|id| {
+            (
+                patrol_visit_attachments::visit_id.eq(visit.id),
+                patrol_visit_attachments::attachment_id.eq(*id),
+            )
+        })
+        .collect();
+    if !links.is_empty() {
+        crate::on_backend!(conn, |c| diesel::insert_into(
+            patrol_visit_attachments::table
+        )
+        .values(&links)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    }
     let next = PatrolRow {
         updated_at: now,
         version: current.version + 1,

@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::{AppState, Work};
 use crate::auth::{Action, Actor, Caller, OwnerRole, Resource};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -20,6 +19,7 @@ use crate::ids::PatrolId;
 use crate::openapi::{CreateHeaders, TransitionHeaders, Transitions};
 use crate::patrols::forms::{self, NewPatrol, NewVisit, PatrolQuery, PatrolTransition, TrackBatch};
 use crate::patrols::model::{self, Patrol};
+use crate::state::{AppState, Work};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(

@@ -5,5 +5,6 @@ pub mod filters;
 pub mod forms;
 pub mod ledger;
 pub mod model;
+pub mod reminders;
 pub mod routes;
 pub mod rules;

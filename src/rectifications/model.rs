@@ -17,11 +17,12 @@ use crate::categories::model::CategoryRow;
 use crate::categories::rules::{check_attribute_values, Severity};
 use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{
-    attachments, categories, inspection_items, rectification_attachments, rectification_numbers,
-    rectifications, units, users,
+    categories, inspection_items, rectification_attachments, rectification_numbers, rectifications,
+    units, users,
 };
 use crate::db::{self, DbConnection};
-use crate::deadlines::{self, Timing, Warning, WarningRules};
+use crate::deadlines::extension::{self, ExtensionColumns};
+use crate::deadlines::{self, Extension, HasExtension, Timing, Warning, WarningRules};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{self, Change, Entity};
 use crate::ids::{
@@ -58,8 +59,11 @@ pub struct ItemRow {
     pub reported_by: UserId,
     pub status: ItemStatus,
     pub rework_count: i32,
-    /// JSON: a pending [`Extension`].
-    pub extension: Option<String>,
+    /// A pending [`Extension`], or all `None` (see [`crate::deadlines::extension`]).
+    pub extension_due_at: Option<NaiveDateTime>,
+    pub extension_note: Option<String>,
+    pub extension_requested_by: Option<UserId>,
+    pub extension_requested_at: Option<NaiveDateTime>,
     pub assigned_at: Option<NaiveDateTime>,
     pub started_at: Option<NaiveDateTime>,
     pub submitted_at: Option<NaiveDateTime>,
@@ -70,30 +74,31 @@ pub struct ItemRow {
     pub version: i32,
 }
 
-/// A pending request for more time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Extension {
-    /// The deadline asked for.
-    pub due_at: DateTime<Utc>,
-    pub note: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub requested_by: UserId,
-    pub requested_at: DateTime<Utc>,
+impl HasExtension for ItemRow {
+    fn extension_columns(&mut self) -> ExtensionColumns<'_> {
+        ExtensionColumns {
+            due_at: &mut self.extension_due_at,
+            note: &mut self.extension_note,
+            requested_by: &mut self.extension_requested_by,
+            requested_at: &mut self.extension_requested_at,
+        }
+    }
+
+    fn pending_extension(&self) -> Option<Extension> {
+        extension::pending(
+            self.extension_due_at,
+            self.extension_note.as_deref(),
+            self.extension_requested_by,
+            self.extension_requested_at,
+        )
+    }
 }
 
 impl ItemRow {
-    fn extension(&self) -> AppResult<Option<Extension>> {
-        self.extension
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| AppError::internal(format!("item {} has a bad extension: {e}", self.id)))
-    }
-
     fn state(&self) -> ItemState {
         ItemState {
             status: self.status,
-            extension_pending: self.extension.is_some(),
+            extension_pending: self.extension_due_at.is_some(),
         }
     }
 
@@ -405,7 +410,7 @@ fn build_views(
                 attributes: row.attribute_values()?,
                 attachment_ids: files.remove(&(row.id, Stage::Report)).unwrap_or_default(),
                 evidence_ids: files.remove(&(row.id, Stage::Evidence)).unwrap_or_default(),
-                extension: row.extension()?,
+                extension: row.pending_extension(),
                 overdue: deadlines::overdue(timing.phase, row.due_at, now),
                 warning: deadlines::warning(&timing, now, warnings),
                 closed_on_time: deadlines::closed_on_time(row.accepted_at(), row.original_due_at),
@@ -631,35 +636,6 @@ pub fn nearby_open(
     Ok(found)
 }
 
-/// The attachments a form names in `field` (`attachment_ids`): each must exist and have
-/// been uploaded by the caller — a report cannot borrow another user's photos.
-pub(crate) fn own_attachments(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    ids: &[AttachmentId],
-    field: &str,
-) -> AppResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let mine: Vec<AttachmentId> = attachments::table
-        .filter(crate::db::in_list(attachments::id, ids))
-        .filter(attachments::uploaded_by.eq(actor.id))
-        .select(attachments::id)
-        .load(conn)?;
-    let errors: Vec<FieldError> = ids
-        .iter()
-        .enumerate()
-        .filter(|(_, id)| !mine.contains(id))
-        .map(|(i, _)| FieldError::new(format!("{field}[{i}]"), "no such attachment of yours"))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
-    }
-}
-
 fn link_attachments(
     conn: &mut DbConnection,
     item: RectificationId,
@@ -722,7 +698,12 @@ pub fn create(
     if let Some(campaign) = draft.campaign_id {
         crate::campaigns::model::writable(conn, actor, campaign, "campaign_id")?;
     }
-    own_attachments(conn, actor, &draft.attachment_ids, "attachment_ids")?;
+    crate::attachments::model::own_attachments(
+        conn,
+        actor,
+        &draft.attachment_ids,
+        "attachment_ids",
+    )?;
     let due_at = match draft.due_at {
         Some(due) if due <= now => {
             return Err(AppError::invalid("due_at", "must be in the future"));
@@ -765,7 +746,10 @@ pub fn create(
             ItemStatus::Reported
         },
         rework_count: 0,
-        extension: None,
+        extension_due_at: None,
+        extension_note: None,
+        extension_requested_by: None,
+        extension_requested_at: None,
         assigned_at: unit_id.map(|_| now),
         started_at: None,
         submitted_at: None,
@@ -781,7 +765,10 @@ pub fn create(
         .map_err(|e| match db::unique_violation(&e) {
             // A client's own id that is taken (without the Idempotency-Key that would have
             // replayed the first answer).
-            Some(_) => AppError::conflict("already_exists", "an item with this id exists"),
+            Some(_) => AppError::conflict(
+                crate::error::Code::AlreadyExists,
+                "an item with this id exists",
+            ),
             None => e.into(),
         })?;
     link_attachments(conn, row.id, &draft.attachment_ids, Stage::Report, now)?;
@@ -823,6 +810,22 @@ impl Reported {
             now,
             Change::created(Entity::Rectification, row.id, self.reporter, &row).entered(row.status),
         )?;
+        // Routed straight to a unit: its people hear of it.
+        if let Some(unit) = row.unit_id {
+            use crate::notifications::{self, About, Message, NotificationKind};
+            let users: Vec<UserId> = notifications::workers(conn, unit, None)?
+                .into_iter()
+                .filter(|u| *u != self.reporter)
+                .collect();
+            let title = crate::rectifications::reminders::title(&row.number, &row.description);
+            let message = Message {
+                kind: NotificationKind::ItemAssigned,
+                about: About::Item(row.id),
+                title: &title,
+                body: row.address.clone(),
+            };
+            notifications::send(conn, &users, &message, now)?;
+        }
         Ok(row)
     }
 
@@ -873,11 +876,6 @@ fn responsible_unit(conn: &mut DbConnection, actor: &Actor, id: UnitId) -> AppRe
     Ok(unit)
 }
 
-fn stamp(t: NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// Applies a transition the caller has been authorised for (its `action.needs()`); the
 /// workflow ([`rules::next`]) decides whether the item's state allows it.
 pub fn transition(
@@ -918,11 +916,16 @@ pub fn transition(
             next.assigned_at = Some(now);
             next.started_at = None;
             // The new unit asks for its own time.
-            next.extension = None;
+            extension::clear(&mut next);
         }
         ItemAction::Start => next.started_at = Some(now),
         ItemAction::Submit => {
-            own_attachments(conn, actor, &input.attachment_ids, "attachment_ids")?;
+            crate::attachments::model::own_attachments(
+                conn,
+                actor,
+                &input.attachment_ids,
+                "attachment_ids",
+            )?;
             link_attachments(
                 conn,
                 current.id,
@@ -935,47 +938,28 @@ pub fn transition(
         }
         ItemAction::Accept => {
             next.closed_at = Some(now);
-            next.extension = None;
+            extension::clear(&mut next);
         }
         ItemAction::Reject => next.rework_count += 1,
         ItemAction::RequestExtension => {
-            if deadlines::overdue(current.status.phase(), current.due_at, now) {
-                return Err(AppError::conflict(
-                    "deadline_passed",
-                    "an extension must be asked for before the deadline; this item is overdue",
-                ));
-            }
-            let asked = input.new_due_at.unwrap_or(current.due_at);
-            if asked <= current.due_at {
-                return Err(AppError::invalid(
-                    "new_due_at",
-                    format!(
-                        "must be later than the current deadline ({})",
-                        stamp(current.due_at)
-                    ),
-                ));
-            }
-            let extension = Extension {
-                due_at: utc(asked),
-                note: input.note.clone(),
-                requested_by: actor.id,
-                requested_at: utc(now),
-            };
-            next.extension = Some(
-                serde_json::to_string(&extension)
-                    .map_err(|e| AppError::internal(format!("extension: {e}")))?,
-            );
+            let (phase, due_at) = (current.status.phase(), current.due_at);
+            extension::request(
+                &mut next,
+                phase,
+                due_at,
+                input.new_due_at,
+                &input.note,
+                actor.id,
+                now,
+            )?;
         }
         ItemAction::ApproveExtension => {
-            if let Some(extension) = current.extension()? {
-                next.due_at = extension.due_at.naive_utc();
-            }
-            next.extension = None;
+            next.due_at = extension::approve(&mut next, current.due_at);
         }
-        ItemAction::DenyExtension => next.extension = None,
+        ItemAction::DenyExtension => extension::clear(&mut next),
         ItemAction::Cancel => {
             next.closed_at = Some(now);
-            next.extension = None;
+            extension::clear(&mut next);
         }
         ItemAction::MarkDuplicate => {
             let original = input
@@ -984,7 +968,7 @@ pub fn transition(
             check_original(conn, actor, current, original)?;
             next.duplicate_of = Some(original);
             next.closed_at = Some(now);
-            next.extension = None;
+            extension::clear(&mut next);
         }
     }
     let change = Change::new(
@@ -996,7 +980,69 @@ pub fn transition(
     .status(current.status, to)
     .note(&input.note);
     save(conn, current, &next, change, now)?;
+    notify(conn, placed, &next, input, actor.id, now)?;
     Ok(next)
+}
+
+/// Who hears about a transition, in its transaction: the responsible unit's people when
+/// work comes to them or is decided (assigned, accepted, sent back, extension decided), the
+/// reporter when a fix waits for their check, the office above the unit when it asks for
+/// more time.
+fn notify(
+    conn: &mut DbConnection,
+    placed: &Placed,
+    next: &ItemRow,
+    input: &TransitionDraft,
+    actor: UserId,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    use crate::notifications::{self, About, Message, NotificationKind as Kind};
+    let (kind, to_unit) = match input.action {
+        ItemAction::Assign | ItemAction::Reassign => (Kind::ItemAssigned, true),
+        ItemAction::Accept => (Kind::ItemAccepted, true),
+        ItemAction::Reject => (Kind::ItemRejected, true),
+        ItemAction::ApproveExtension => (Kind::ExtensionApproved, true),
+        ItemAction::DenyExtension => (Kind::ExtensionDenied, true),
+        ItemAction::Submit => (Kind::ItemSubmitted, false),
+        ItemAction::RequestExtension => (Kind::ExtensionRequested, false),
+        ItemAction::Start | ItemAction::Cancel | ItemAction::MarkDuplicate => return Ok(()),
+    };
+    let users = match (to_unit, next.unit_id) {
+        (true, Some(unit)) => notifications::workers(conn, unit, None)?,
+        (true, None) => Vec::new(),
+        (false, _) if input.action == ItemAction::Submit => vec![next.reported_by],
+        (false, _) => match &placed.unit_path {
+            Some(path) => notifications::deciders_above(conn, path)?,
+            None => Vec::new(),
+        },
+    };
+    // Nobody is told of their own act.
+    let users: Vec<UserId> = users.into_iter().filter(|u| *u != actor).collect();
+    let body = match input.action {
+        ItemAction::RequestExtension => format!(
+            "申请延期至 {}：{}",
+            next.extension_due_at.map_or_else(String::new, |t| t
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            input.note
+        ),
+        ItemAction::ApproveExtension => format!(
+            "延期已批准，新截止时间 {}",
+            next.due_at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+        _ if input.note.trim().is_empty() => kind.to_string(),
+        _ => input.note.clone(),
+    };
+    let title = crate::rectifications::reminders::title(&next.number, &next.description);
+    let message = Message {
+        kind,
+        about: About::Item(next.id),
+        title: &title,
+        body,
+    };
+    notifications::send(conn, &users, &message, now)
 }
 
 /// The item a duplicate points at: another open item the caller sees.
@@ -1169,26 +1215,6 @@ pub fn filtered<'a>(
 pub fn attribute_map(row: &ItemRow) -> AppResult<BTreeMap<String, Value>> {
     serde_json::from_str(&row.attributes)
         .map_err(|e| AppError::internal(format!("item {} has bad stored attributes: {e}", row.id)))
-}
-
-/// May the caller read an attachment through an item it belongs to?
-pub fn attachment_readable(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    attachment: AttachmentId,
-) -> AppResult<bool> {
-    let items: Vec<RectificationId> = rectification_attachments::table
-        .filter(rectification_attachments::attachment_id.eq(attachment))
-        .select(rectification_attachments::rectification_id)
-        .limit(20)
-        .load(conn)?;
-    for item in items {
-        let placed = find(conn, item)?;
-        if actor.may(Action::ReadWork, &placed.resource()) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// The items among `ids` the subject sees, as the list would show them (the sync feed).

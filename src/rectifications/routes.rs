@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::{AppState, Work};
 use crate::auth::{Action, Actor, Caller};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -24,6 +23,7 @@ use crate::openapi::{CreateHeaders, TransitionHeaders, Transitions};
 use crate::rectifications::forms::{ItemQuery, ItemTransition, NewItem};
 use crate::rectifications::ledger::{self, LedgerFormat, LedgerQuery};
 use crate::rectifications::model::{self, Item, Reporting};
+use crate::state::{AppState, Work};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(

@@ -237,8 +237,7 @@ pub fn bbox_around(lon: f64, lat: f64, radius_m: f64) -> Bbox {
 
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 pub const MAX_ADDRESS_CHARS: usize = 200;
-/// Photos a report or a fix may carry.
-pub const MAX_ATTACHMENTS: usize = 20;
+pub use crate::attachments::rules::MAX_ATTACHMENTS;
 
 #[cfg(test)]
 mod tests {

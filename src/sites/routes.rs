@@ -5,7 +5,6 @@ use actix_web::{get, patch, post, web};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{Action, Caller};
 use crate::error::AppResult;
 use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
@@ -14,6 +13,7 @@ use crate::ids::SiteId;
 use crate::openapi::{CreateHeaders, UpdateHeaders};
 use crate::sites::forms::{NewSite, SiteQuery, SiteUpdate};
 use crate::sites::model::{self, Site};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(

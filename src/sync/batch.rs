@@ -6,12 +6,12 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::Work;
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::{IfMatch, Json, Reply};
 use crate::idempotency::{IdempotencyKey, Safe};
+use crate::state::Work;
 use crate::sync::forms::Operation;
 use crate::sync::rules::{self, Route, Unroutable};
 

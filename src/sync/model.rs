@@ -20,10 +20,10 @@ use utoipa::ToSchema;
 use crate::auth::scope::{self, Subject};
 use crate::db::schema::{sync_anchors, sync_epoch, sync_log, units};
 use crate::db::DbConnection;
+use crate::deadlines::WarningRules;
 use crate::error::{AppError, AppResult};
 use crate::ids::{CategoryId, ChecklistId, PatrolId, RectificationId, SiteId, TaskId, UnitId};
 use crate::sync::rules::{Kind, Position};
-use crate::tasks::rules::WarningRules;
 
 /// Upsert or tombstone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

@@ -6,11 +6,11 @@ use utoipa::ToSchema;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{Action, Caller};
 use crate::error::AppResult;
 use crate::http::extract::Query;
 use crate::http::Json;
+use crate::state::AppState;
 use crate::sync::batch::{self, OperationResult};
 use crate::sync::forms::{Batch, SyncQuery};
 use crate::sync::model::{self, SyncChange};

@@ -4,6 +4,7 @@
 pub mod filters;
 pub mod forms;
 pub mod model;
+pub mod reminders;
 pub mod rollup;
 pub mod routes;
 pub mod rules;

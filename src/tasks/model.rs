@@ -14,7 +14,8 @@ use crate::auth::{Action, Actor, OwnerRole, Resource};
 use crate::db::page::{paginate, Listed, Order, Paging};
 use crate::db::schema::{directives, tasks, units, users};
 use crate::db::{self, DbConnection};
-use crate::directives::rules::Priority;
+use crate::deadlines::extension::{self, ExtensionColumns};
+use crate::deadlines::{Extension, HasExtension};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Change, Entity};
 use crate::ids::{CampaignId, DirectiveId, TaskId, UnitId, UserId};
@@ -26,6 +27,7 @@ use crate::tasks::rules::{
     self, ProgressRefusal, TaskAction, TaskState, TaskStatus, Timing, Warning, WarningRules,
 };
 use crate::units::model::{actionable, UnitRow};
+use crate::work::Priority;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = tasks, treat_none_as_default_value = false, treat_none_as_null = true)]
@@ -76,22 +78,28 @@ impl TaskRow {
     }
 
     fn clear_extension(&mut self) {
-        self.extension_due_at = None;
-        self.extension_note = None;
-        self.extension_requested_by = None;
-        self.extension_requested_at = None;
+        extension::clear(self);
     }
 }
 
-/// A pending request for more time.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Extension {
-    /// The deadline asked for.
-    pub due_at: DateTime<Utc>,
-    pub note: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub requested_by: UserId,
-    pub requested_at: DateTime<Utc>,
+impl HasExtension for TaskRow {
+    fn extension_columns(&mut self) -> ExtensionColumns<'_> {
+        ExtensionColumns {
+            due_at: &mut self.extension_due_at,
+            note: &mut self.extension_note,
+            requested_by: &mut self.extension_requested_by,
+            requested_at: &mut self.extension_requested_at,
+        }
+    }
+
+    fn pending_extension(&self) -> Option<Extension> {
+        extension::pending(
+            self.extension_due_at,
+            self.extension_note.as_deref(),
+            self.extension_requested_by,
+            self.extension_requested_at,
+        )
+    }
 }
 
 /// A task as the API shows it: its record, the names beside its ids, and what the clock
@@ -184,20 +192,7 @@ pub fn views(
         .into_iter()
         .map(|row| {
             let timing = row.timing();
-            let extension = match (
-                row.extension_due_at,
-                &row.extension_note,
-                row.extension_requested_by,
-                row.extension_requested_at,
-            ) {
-                (Some(due_at), Some(note), Some(by), Some(at)) => Some(Extension {
-                    due_at: utc(due_at),
-                    note: note.clone(),
-                    requested_by: by,
-                    requested_at: utc(at),
-                }),
-                _ => None,
-            };
+            let extension = row.pending_extension();
             Task {
                 directive_title: titles.get(&row.directive_id).cloned().unwrap_or_default(),
                 unit_name: names.unit(row.unit_id),
@@ -376,7 +371,7 @@ fn already_assigned(error: diesel::result::Error) -> AppError {
     match db::unique_violation(&error) {
         // Another request split the same directive to the same unit at the same moment.
         Some(_) => AppError::conflict(
-            "already_assigned",
+            crate::error::Code::AlreadyAssigned,
             "a unit already has an open task of this directive",
         ),
         None => error.into(),
@@ -443,7 +438,7 @@ pub fn create_many(
         let workers = notifications::workers(conn, row.unit_id, row.assignee_id)?;
         let message = Message {
             kind: NotificationKind::TaskAssigned,
-            task_id: row.id,
+            about: notifications::About::Task(row.id),
             title: &row.title,
             body: format!("新任务，截止 {}", stamp(row.due_at)),
         };
@@ -525,31 +520,20 @@ pub fn transition(
             to_workers = Some(NotificationKind::TaskRejected);
         }
         TaskAction::RequestExtension => {
-            if rules::overdue(current.status, current.due_at, now) {
-                return Err(AppError::conflict(
-                    "deadline_passed",
-                    "an extension must be asked for before the deadline; this task is overdue",
-                ));
-            }
-            let asked = input.new_due_at.unwrap_or(current.due_at);
-            if asked <= current.due_at {
-                return Err(AppError::invalid(
-                    "new_due_at",
-                    format!(
-                        "must be later than the current deadline ({})",
-                        stamp(current.due_at)
-                    ),
-                ));
-            }
-            next.extension_due_at = Some(asked);
-            next.extension_note = Some(input.note.clone());
-            next.extension_requested_by = Some(actor.id);
-            next.extension_requested_at = Some(now);
+            let (phase, due_at) = (current.status.phase(), current.due_at);
+            extension::request(
+                &mut next,
+                phase,
+                due_at,
+                input.new_due_at,
+                &input.note,
+                actor.id,
+                now,
+            )?;
             to_issuer = Some(NotificationKind::ExtensionRequested);
         }
         TaskAction::ApproveExtension => {
-            next.due_at = current.extension_due_at.unwrap_or(current.due_at);
-            next.clear_extension();
+            next.due_at = extension::approve(&mut next, current.due_at);
             to_workers = Some(NotificationKind::ExtensionApproved);
         }
         TaskAction::DenyExtension => {
@@ -590,7 +574,7 @@ pub fn transition(
     if let Some(kind) = to_issuer {
         let message = Message {
             kind,
-            task_id: next.id,
+            about: notifications::About::Task(next.id),
             title: &next.title,
             body: body(kind),
         };
@@ -600,7 +584,7 @@ pub fn transition(
         let workers = notifications::workers(conn, next.unit_id, next.assignee_id)?;
         let message = Message {
             kind,
-            task_id: next.id,
+            about: notifications::About::Task(next.id),
             title: &next.title,
             body: body(kind),
         };
@@ -659,7 +643,7 @@ pub fn report_progress(
     )
     .map_err(|refusal| match refusal {
         ProgressRefusal::NotInProgress => AppError::conflict(
-            "not_in_progress",
+            crate::error::Code::NotInProgress,
             format!(
                 "progress is reported while the task is in progress; it is {}",
                 current.status

@@ -6,7 +6,6 @@ use actix_web::{get, post, web};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::{AppState, Work};
 use crate::auth::{Action, Actor, Caller};
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -16,6 +15,7 @@ use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
 use crate::idempotency::{self, IdempotencyKey, Safe};
 use crate::ids::TaskId;
 use crate::openapi::{TransitionHeaders, Transitions};
+use crate::state::{AppState, Work};
 use crate::tasks::forms::{ProgressReport, TaskQuery, TaskTransition};
 use crate::tasks::model::{self, Task};
 
@@ -136,7 +136,7 @@ pub(crate) fn transition(
         let input = input?;
         actor.require_on(input.action.needs(), &placed.resource(), "task")?;
         let draft = input.validate()?;
-        crate::campaigns::model::ensure_open_by_id(conn, placed.row.campaign_id)?;
+        crate::work::ensure_open(conn, placed.row.campaign_id)?;
         let current = &placed.row;
         safe.if_match.check(current.version, || {
             model::view(conn, current.clone(), now, &work.warnings)
@@ -184,7 +184,7 @@ pub async fn report_progress(
                     let placed = model::find(conn, id.0)?;
                     actor.require_on(Action::WorkOnTask, &placed.resource(), "task")?;
                     let report = input?.validate()?;
-                    crate::campaigns::model::ensure_open_by_id(conn, placed.row.campaign_id)?;
+                    crate::work::ensure_open(conn, placed.row.campaign_id)?;
                     let current = &placed.row;
                     if_match.check(current.version, || {
                         model::view(conn, current.clone(), now, &work.warnings)

@@ -251,14 +251,14 @@ fn ensure_leader(conn: &mut DbConnection, leader_id: Option<UserId>) -> AppResul
 fn conflict(error: diesel::result::Error, code: Option<&str>, name: Option<&str>) -> AppError {
     match db::unique_violation(&error) {
         Some(index) if index.contains("code") => AppError::conflict(
-            "code_taken",
+            crate::error::Code::CodeTaken,
             format!(
                 "unit code `{}` is taken (codes ignore case)",
                 code.unwrap_or_default()
             ),
         ),
         Some(index) if index.contains("name") => AppError::conflict(
-            "name_taken",
+            crate::error::Code::NameTaken,
             format!(
                 "the parent already has a unit named `{}`",
                 name.unwrap_or_default()
@@ -343,8 +343,8 @@ fn ensure_no_overlap(
         let shared = geometry::overlap_m2(&boundary.shape, &other);
         if shared > OVERLAP_TOLERANCE_M2 {
             let detail = format!("overlaps grid {code} ({name}) by {shared:.0} m²");
-            return Err(AppError::Unprocessable {
-                code: "grid_overlap",
+            return Err(AppError::Refused {
+                code: crate::error::Code::GridOverlap,
                 detail: format!("the boundary {detail}"),
                 errors: vec![crate::error::FieldError::new("boundary", detail)],
             });
@@ -554,7 +554,7 @@ pub fn delete(conn: &mut DbConnection, id: UnitId) -> AppResult<()> {
     .collect();
     if !holders.is_empty() {
         return Err(AppError::conflict(
-            "unit_in_use",
+            crate::error::Code::UnitInUse,
             format!("the unit still has {}", holders.join(", ")),
         ));
     }

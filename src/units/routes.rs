@@ -4,7 +4,6 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{Action, Caller};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
@@ -12,6 +11,7 @@ use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Query, Reply};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::UnitId;
 use crate::openapi::{AdminOnly, Conflicts, CreateHeaders, UpdateHeaders};
+use crate::state::AppState;
 use crate::units::forms::{LocateQuery, NewUnit, UnitQuery, UnitUpdate};
 use crate::units::model::{self, Unit};
 

@@ -2,43 +2,7 @@
 //! looks like, what only grids carry, and how a move re-roots a subtree's paths.
 
 use crate::error::{AppError, AppResult};
-
-crate::text_enum! {
-    // The kinds of responsible unit (no doc comment: it would change the published spec).
-    pub enum UnitKind {
-        District = "district",
-        Town = "town",
-        Street = "street",
-        Department = "department",
-        Village = "village",
-        Community = "community",
-        Grid = "grid",
-    }
-}
-
-impl UnitKind {
-    /// The tree's shape: which kind of unit may hang under which. `None` is the root.
-    pub fn may_have_parent(self, parent: Option<UnitKind>) -> bool {
-        use UnitKind::*;
-        matches!(
-            (self, parent),
-            (District, None)
-                | (Town | Street | Department, Some(District))
-                | (Village | Community, Some(Town | Street))
-                | (Grid, Some(Town | Street | Village | Community))
-        )
-    }
-
-    /// What [`may_have_parent`](Self::may_have_parent) requires, in words.
-    pub fn parent_rule(self) -> &'static str {
-        match self {
-            UnitKind::District => "a district has no parent",
-            UnitKind::Town | UnitKind::Street | UnitKind::Department => "must be a district",
-            UnitKind::Village | UnitKind::Community => "must be a town or street",
-            UnitKind::Grid => "must be a town, street, village or community",
-        }
-    }
-}
+pub use crate::tree::UnitKind;
 
 pub const MAX_CODE_CHARS: usize = 32;
 pub const MAX_NAME_CHARS: usize = 100;
@@ -72,7 +36,7 @@ pub fn child_path(parent_path: Option<&str>, id: &str) -> String {
 pub fn check_move(unit_path: &str, new_parent_path: Option<&str>) -> AppResult<()> {
     if new_parent_path.is_some_and(|p| p.starts_with(unit_path)) {
         return Err(AppError::unprocessable(
-            "unit_cycle",
+            crate::error::Code::UnitCycle,
             "a unit cannot be moved under itself or its own descendant",
         ));
     }

@@ -81,7 +81,7 @@ struct UserChanges {
 
 fn username_taken(username: &str) -> AppError {
     AppError::conflict(
-        "username_taken",
+        crate::error::Code::UsernameTaken,
         format!("username `{username}` is taken (usernames ignore case)"),
     )
 }

@@ -5,7 +5,6 @@ use actix_web::{get, patch, post, web, HttpResponse};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::{password, throttle, Action, Caller};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
@@ -13,6 +12,7 @@ use crate::http::{Id, IfMatch, Json, ListQuery, Page, PageParams, Reply};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::UserId;
 use crate::openapi::{AdminOnly, Conflicts, CreateHeaders, UpdateHeaders};
+use crate::state::AppState;
 use crate::users::forms::{NewUser, UserQuery, UserUpdate};
 use crate::users::model::{self, User};
 use crate::users::rules::{refuse_self_lockout, shows_account};

@@ -7,20 +7,7 @@ use crate::units::UnitKind;
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 
-/// Usernames: 2–64 characters, no whitespace or control characters (Chinese is fine).
-pub fn check_username(username: &str) -> Result<(), String> {
-    let chars = username.chars().count();
-    if !(2..=64).contains(&chars) {
-        return Err("must be 2 to 64 characters".into());
-    }
-    if username
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err("must not contain whitespace or control characters".into());
-    }
-    crate::validate::check_no_format_characters(username)
-}
+pub use crate::validate::check_username;
 
 /// Where a role may be placed: an inspector in a grid; the other roles anywhere.
 pub fn check_placement(role: Role, unit: UnitKind) -> Result<(), String> {
@@ -46,7 +33,7 @@ pub fn refuse_self_lockout(
     let demotes = new_role.is_some_and(|r| r != actor.role);
     if target == actor.id && (deactivates || demotes) {
         return Err(AppError::unprocessable(
-            "self_lockout",
+            crate::error::Code::SelfLockout,
             "you cannot deactivate or demote your own account",
         ));
     }

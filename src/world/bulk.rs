@@ -21,7 +21,7 @@ use crate::campaigns::rules::{CampaignKind, CampaignStatus};
 use crate::categories::model::CategoryRow;
 use crate::categories::rules::Severity;
 use crate::db::schema::{rectification_numbers, units};
-use crate::db::{write_tx, DbConnection};
+use crate::db::DbConnection;
 use crate::directives::model::DirectiveRow;
 use crate::directives::rules::Priority;
 use crate::error::AppResult;
@@ -169,7 +169,10 @@ pub fn generate(
     password_hash: &str,
 ) -> AppResult<Generated> {
     let mut rng = StdRng::seed_from_u64(scale.seed);
-    write_tx(conn, |conn| {
+    // Batch by batch, each in its own transaction: one transaction over the whole load
+    // would hold back every reader of the sync feed on PostgreSQL while it ran (the feed
+    // stops before the oldest running transaction).
+    {
         // The tree.
         let district = Unit {
             id: UnitId::new(),
@@ -635,7 +638,10 @@ pub fn generate(
                 reported_by: inspectors[g % inspectors.len()].0,
                 status,
                 rework_count: if rng.gen_ratio(1, 8) { 1 } else { 0 },
-                extension: None,
+                extension_due_at: None,
+                extension_note: None,
+                extension_requested_by: None,
+                extension_requested_at: None,
                 assigned_at: (status != ItemStatus::Reported).then_some(created),
                 started_at: matches!(
                     status,
@@ -707,6 +713,8 @@ pub fn generate(
             .execute(c))?;
 
         let (grid, village, _, (lon, lat)) = &grids[0];
+        // Statistics for the planner, as a database that grew to this size would have.
+        diesel::sql_query("ANALYZE").execute(conn)?;
         Ok(Generated {
             scale,
             district: district.id,
@@ -736,7 +744,7 @@ pub fn generate(
             item: first_item.map_or_else(RectificationId::new, |(id, _)| id),
             task: first_task.map_or_else(TaskId::new, |(id, _)| id),
         })
-    })
+    }
 }
 
 fn child(parent: &Unit) -> Unit {

@@ -287,8 +287,9 @@ async fn requests_keep_to_their_statement_budgets() {
         // The caller, the page, the names; the page is not full.
         ("list units", 3, 0),
         // The caller; BEGIN; category, grid, routing, nearby duplicates; the insert; the
-        // view (4); then the number (upsert, write) and the event; COMMIT.
-        ("report", 15, 1),
+        // view (4); then the number (upsert, write), the event, and the unit's people
+        // told (who they are, their notifications); COMMIT.
+        ("report", 17, 1),
         // The caller; BEGIN; the task with its units, its directive's unit; the versioned
         // update, the event, the notification's recipients and the notification; the
         // view (2); COMMIT.
@@ -379,7 +380,7 @@ async fn a_batch_of_ten_keeps_to_its_budget() {
         spent.transactions, 10,
         "one transaction per operation: {spent:?}"
     );
-    // The caller once; per operation: a report (14, as alone, with its BEGIN and COMMIT)
+    // The caller once; per operation: a report (16, as alone, with its BEGIN and COMMIT)
     // and its Idempotency-Key claimed and its answer stored (2).
-    assert_eq!(spent.statements, 1 + 10 * 16, "{spent:?}");
+    assert_eq!(spent.statements, 1 + 10 * 18, "{spent:?}");
 }

@@ -20,6 +20,7 @@ mod ops;
 mod pairings;
 mod patrols;
 mod rectifications;
+mod reminders;
 mod safe_writes;
 mod sites;
 mod sync;

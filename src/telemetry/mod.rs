@@ -1,8 +1,17 @@
-//! Logging setup, once per process: text for people, JSON for collectors.
+//! What the service tells its operators: logging, set up once per process (text for
+//! people, JSON for collectors), and the Prometheus metrics every layer feeds
+//! ([`metrics`]).
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 pub fn init(level: &str, format: LogFormat) {
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
